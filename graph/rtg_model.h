@@ -1,0 +1,56 @@
+/* rtg_model.h — model files loaded into layer descriptions.
+ *
+ * A model is a sequence of layers (rtg_layer_desc) whose weights the model
+ * owns. Loaders read a file with jansson, check every shape and value, and
+ * never hand back a half-built model: on failure the model is NULL and the
+ * error says `FILE: layer N (TYPE): what is wrong`.
+ *
+ * Formats:
+ *  - RTNeural Keras sequential JSON: {"in_shape": [...], "layers": [...]}.
+ *  - PyTorch state-dict JSON ({"prefix.weight": [[...]], ...}) as RTNeural's
+ *    torch helpers read it. As a whole model, the tensors are grouped by
+ *    prefix in file order and each group becomes the layer its tensors imply
+ *    (Linear, Conv1d, LSTM/GRU with stacked _lN layers, BatchNorm1d, PReLU).
+ *  The model-formats work adds .nam, .aidax and GuitarML JSON here.
+ *
+ * Thread: non-real-time throughout.
+ */
+#ifndef RTG_MODEL_H
+#define RTG_MODEL_H
+
+#include "rtg_error.h"
+#include "rtg_layer.h"
+#include "rtg_plan.h"
+
+typedef struct rtg_model {
+    int n_layers;
+    rtg_layer_desc *layers; /* weight pointers point into `store` */
+    int in_ch, out_ch;
+    float *store;           /* all weights of the model */
+    size_t store_floats;
+    char path[512];
+} rtg_model;
+
+/* Loads a whole sequential model from `path`, detecting the format. */
+int rtg_model_load(const char *path, rtg_model **out, rtg_error *err);
+
+/* Loads one layer for a graph's `weights:` reference:
+ *  - Keras file: `layer_index` >= 0 picks entry N of "layers";
+ *  - PyTorch state dict: the tensors whose keys start with `prefix` ("" for
+ *    a file holding one layer); `layer_index` picks one layer of a stacked
+ *    LSTM/GRU (-1: the whole stack, which must then be one layer).
+ * The result holds the layers of that reference: one, or several for a whole
+ * stacked LSTM/GRU (an activation fused into a Keras dense/conv1d stays one
+ * layer with desc.act set). */
+int rtg_model_load_layer(const char *path, const char *prefix, int layer_index,
+                         rtg_model **out, rtg_error *err);
+
+void rtg_model_free(rtg_model *m);
+
+/* Appends the model's layers to a plan as a chain reading buffer `in`;
+ * returns the id of the buffer that holds the model's output (or a negative
+ * code with err set). Step labels are "LABEL/N". */
+int rtg_plan_add_model(rtg_plan_builder *b, const rtg_model *m, int in, const char *label,
+                       rtg_error *err);
+
+#endif

@@ -1,0 +1,514 @@
+/* rtg_plan.c — the plan builder (arena layout, liveness) and the plan's
+ * process function. See rtg_plan.h for the contract. */
+#include "rtg_plan.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { STEP_LAYER, STEP_CUSTOM };
+
+typedef struct pb_buffer {
+    int ch;
+    int writer;      /* step index; -1 for the plan input */
+    int last_use;    /* last step index that reads it; n_steps if an output */
+    size_t offset;   /* bytes into the signal pool */
+    size_t bytes;
+} pb_buffer;
+
+typedef struct pb_step {
+    int kind;
+    rtg_layer_desc desc;   /* STEP_LAYER */
+    rtg_layer_mem mem;
+    rtg_custom_step custom; /* STEP_CUSTOM; init_ctx is our heap copy */
+    int *in;
+    int n_in;
+    int out;
+    rtg_step_info info;
+} pb_step;
+
+struct rtg_plan_builder {
+    int max_block, n_inputs;
+    double sample_rate;
+    pb_buffer *bufs;
+    int n_bufs, cap_bufs;
+    pb_step *steps;
+    int n_steps, cap_steps;
+    int n_outputs;
+    int *out_buf, *out_chan;
+};
+
+/* Growth of the builder's arrays; non-real-time, so realloc is fine. */
+static int grow(void **arr, int *cap, int need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    int ncap = *cap ? *cap * 2 : 16;
+    while (ncap < need)
+        ncap *= 2;
+    void *p = realloc(*arr, (size_t)ncap * elem);
+    if (!p)
+        return -1;
+    *arr = p;
+    *cap = ncap;
+    return 0;
+}
+
+rtg_plan_builder *rtg_plan_builder_new(int max_block, int n_inputs, double sample_rate)
+{
+    if (max_block < 1 || n_inputs < 0)
+        return NULL;
+    rtg_plan_builder *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->max_block = max_block;
+    b->n_inputs = n_inputs;
+    b->sample_rate = sample_rate;
+    if (rtg_plan_buffer(b, n_inputs > 0 ? n_inputs : 1) != 0) {
+        rtg_plan_builder_free(b);
+        return NULL;
+    }
+    b->bufs[0].writer = -1;
+    return b;
+}
+
+void rtg_plan_builder_free(rtg_plan_builder *b)
+{
+    if (!b)
+        return;
+    for (int i = 0; i < b->n_steps; i++) {
+        free(b->steps[i].in);
+        free((void *)b->steps[i].custom.init_ctx);
+    }
+    free(b->steps);
+    free(b->bufs);
+    free(b->out_buf);
+    free(b->out_chan);
+    free(b);
+}
+
+int rtg_plan_input(rtg_plan_builder *b)
+{
+    (void)b;
+    return 0;
+}
+
+int rtg_plan_buffer(rtg_plan_builder *b, int channels)
+{
+    if (channels < 1)
+        return RTG_EINVAL;
+    if (grow((void **)&b->bufs, &b->cap_bufs, b->n_bufs + 1, sizeof *b->bufs))
+        return RTG_ENOMEM;
+    pb_buffer *buf = &b->bufs[b->n_bufs];
+    memset(buf, 0, sizeof *buf);
+    buf->ch = channels;
+    buf->writer = -2; /* not yet written */
+    buf->last_use = -1;
+    return b->n_bufs++;
+}
+
+int rtg_plan_buffer_channels(const rtg_plan_builder *b, int id)
+{
+    if (id < 0 || id >= b->n_bufs)
+        return RTG_EINVAL;
+    return b->bufs[id].ch;
+}
+
+int rtg_plan_step_count(const rtg_plan_builder *b)
+{
+    return b->n_steps;
+}
+
+/* Common bookkeeping for a new step: input/output buffer checks and
+ * lifetimes. Returns the new step or NULL with err set. */
+static pb_step *new_step(rtg_plan_builder *b, const int *in, int n_in, int out,
+                         const char *label, rtg_error *err)
+{
+    if (out <= 0 || out >= b->n_bufs) {
+        rtg_error_set(err, RTG_EINVAL, "%s: bad output buffer %d", label, out);
+        return NULL;
+    }
+    if (b->bufs[out].writer != -2) {
+        rtg_error_set(err, RTG_EINVAL, "%s: output buffer %d is already written", label, out);
+        return NULL;
+    }
+    for (int i = 0; i < n_in; i++) {
+        if (in[i] < 0 || in[i] >= b->n_bufs || b->bufs[in[i]].writer == -2) {
+            rtg_error_set(err, RTG_EINVAL, "%s: input %d reads a buffer nothing writes", label, i);
+            return NULL;
+        }
+    }
+    if (grow((void **)&b->steps, &b->cap_steps, b->n_steps + 1, sizeof *b->steps)) {
+        rtg_error_set(err, RTG_ENOMEM, "out of memory");
+        return NULL;
+    }
+    pb_step *s = &b->steps[b->n_steps];
+    memset(s, 0, sizeof *s);
+    s->in = malloc(sizeof(int) * (size_t)(n_in > 0 ? n_in : 1));
+    if (!s->in) {
+        rtg_error_set(err, RTG_ENOMEM, "out of memory");
+        return NULL;
+    }
+    memcpy(s->in, in, sizeof(int) * (size_t)n_in);
+    s->n_in = n_in;
+    s->out = out;
+    for (int i = 0; i < n_in; i++)
+        b->bufs[in[i]].last_use = b->n_steps;
+    b->bufs[out].writer = b->n_steps;
+    snprintf(s->info.label, sizeof s->info.label, "%s", label ? label : "");
+    s->info.out_ch = b->bufs[out].ch;
+    s->info.in_ch = 0;
+    for (int i = 0; i < n_in; i++)
+        s->info.in_ch += b->bufs[in[i]].ch;
+    b->n_steps++;
+    return s;
+}
+
+int rtg_plan_add_layer(rtg_plan_builder *b, const rtg_layer_desc *d, int in, int out,
+                       const char *label, rtg_error *err)
+{
+    rtg_layer_mem mem;
+    int rc = rtg_layer_measure(d, b->max_block, &mem, err);
+    if (rc)
+        return rtg_error_prefix(err, rc, "%s", label);
+    if (in < 0 || in >= b->n_bufs || out <= 0 || out >= b->n_bufs)
+        return rtg_error_set(err, RTG_EINVAL, "%s: bad buffer", label);
+    if (b->bufs[in].ch != d->in_ch)
+        return rtg_error_set(err, RTG_EINVAL, "%s: %s takes %d channels but its input has %d",
+                             label, rtg_layer_type_name(d->type), d->in_ch, b->bufs[in].ch);
+    if (b->bufs[out].ch != d->out_ch)
+        return rtg_error_set(err, RTG_EINVAL, "%s: %s gives %d channels but its output has %d",
+                             label, rtg_layer_type_name(d->type), d->out_ch, b->bufs[out].ch);
+    pb_step *s = new_step(b, &in, 1, out, label, err);
+    if (!s)
+        return RTG_EINVAL;
+    s->kind = STEP_LAYER;
+    s->desc = *d;
+    s->mem = mem;
+    snprintf(s->info.op, sizeof s->info.op, "%s", rtg_layer_type_name(d->type));
+    s->info.macs = rtg_layer_macs(d);
+    return b->n_steps - 1;
+}
+
+int rtg_plan_add_custom(rtg_plan_builder *b, const rtg_custom_step *c, rtg_error *err)
+{
+    const char *label = c->label ? c->label : "step";
+    if (!c->run)
+        return rtg_error_set(err, RTG_EINVAL, "%s: no run function", label);
+    void *ctx = NULL;
+    if (c->init_ctx_bytes) {
+        ctx = malloc(c->init_ctx_bytes);
+        if (!ctx)
+            return rtg_error_set(err, RTG_ENOMEM, "out of memory");
+        memcpy(ctx, c->init_ctx, c->init_ctx_bytes);
+    }
+    pb_step *s = new_step(b, c->in, c->n_in, c->out, label, err);
+    if (!s) {
+        free(ctx);
+        return RTG_EINVAL;
+    }
+    s->kind = STEP_CUSTOM;
+    s->custom = *c;
+    s->custom.init_ctx = ctx;
+    s->custom.in = NULL;
+    s->custom.label = NULL;
+    s->custom.op = NULL;
+    snprintf(s->info.op, sizeof s->info.op, "%s", c->op ? c->op : "custom");
+    s->info.macs = c->macs;
+    return b->n_steps - 1;
+}
+
+int rtg_plan_set_outputs(rtg_plan_builder *b, int n, const int *buf, const int *chan,
+                         rtg_error *err)
+{
+    if (n < 1)
+        return rtg_error_set(err, RTG_EINVAL, "a plan needs at least one output");
+    int *ob = malloc(sizeof(int) * (size_t)n), *oc = malloc(sizeof(int) * (size_t)n);
+    if (!ob || !oc) {
+        free(ob);
+        free(oc);
+        return rtg_error_set(err, RTG_ENOMEM, "out of memory");
+    }
+    for (int k = 0; k < n; k++) {
+        if (buf[k] < 0 || buf[k] >= b->n_bufs || b->bufs[buf[k]].writer == -2 ||
+            chan[k] < 0 || chan[k] >= b->bufs[buf[k]].ch) {
+            free(ob);
+            free(oc);
+            return rtg_error_set(err, RTG_EINVAL, "output %d reads a channel nothing writes", k);
+        }
+        ob[k] = buf[k];
+        oc[k] = chan[k];
+    }
+    free(b->out_buf);
+    free(b->out_chan);
+    b->out_buf = ob;
+    b->out_chan = oc;
+    b->n_outputs = n;
+    return RTG_OK;
+}
+
+/* Places every signal buffer in the pool so that buffers alive at the same
+ * time never overlap; returns the pool size in bytes. Lifetimes are step
+ * index intervals [writer, last_use]; an output buffer lives to the end.
+ * Inputs and output of one step are alive together, so they never alias. */
+static size_t place_buffers(rtg_plan_builder *b)
+{
+    size_t pool = 0;
+    for (int i = 1; i < b->n_bufs; i++) {
+        pb_buffer *x = &b->bufs[i];
+        if (x->last_use < x->writer)
+            x->last_use = x->writer; /* written, never read: alive for its own step */
+        x->bytes = rtg_align_floats((size_t)b->max_block * (size_t)x->ch) * sizeof(float);
+    }
+    for (int k = 0; k < b->n_outputs; k++)
+        b->bufs[b->out_buf[k]].last_use = b->n_steps;
+    /* First fit, buffers in order of creation (which follows step order). */
+    for (int i = 1; i < b->n_bufs; i++) {
+        pb_buffer *x = &b->bufs[i];
+        if (x->writer < 0)
+            continue;
+        size_t off = 0;
+        for (;;) {
+            int moved = 0;
+            for (int j = 1; j < i; j++) {
+                pb_buffer *y = &b->bufs[j];
+                if (y->writer < 0)
+                    continue;
+                int overlap_time = !(y->last_use < x->writer || x->last_use < y->writer);
+                int overlap_mem = off < y->offset + y->bytes && y->offset < off + x->bytes;
+                if (overlap_time && overlap_mem) {
+                    off = y->offset + y->bytes;
+                    moved = 1;
+                }
+            }
+            if (!moved)
+                break;
+        }
+        x->offset = off;
+        if (off + x->bytes > pool)
+            pool = off + x->bytes;
+    }
+    return pool;
+}
+
+static void run_layer(const rtg_step *s, int frames)
+{
+    rtg_layer_run(s->layer, s->in[0], s->out, frames);
+}
+
+static void reset_layer(const rtg_step *s)
+{
+    rtg_layer_reset(s->layer);
+}
+
+/* Bump allocator over the arena while laying it out. */
+typedef struct carve {
+    uint8_t *base;
+    size_t used;
+} carve;
+
+static void *take(carve *c, size_t bytes)
+{
+    size_t off = (c->used + RTG_ALIGN - 1) / RTG_ALIGN * RTG_ALIGN;
+    c->used = off + bytes;
+    return c->base ? c->base + off : NULL;
+}
+
+/* Walks the layout once with base == NULL to size it and once to fill it. */
+static void layout(rtg_plan_builder *b, rtg_plan *p, carve *c, size_t pool_bytes)
+{
+    int ns = b->n_steps;
+    p->steps = take(c, sizeof(rtg_step) * (size_t)ns);
+    rtg_step *steps = p->steps;
+    for (int i = 0; i < ns; i++) {
+        pb_step *s = &b->steps[i];
+        const float **in = take(c, sizeof(float *) * (size_t)(s->n_in ? s->n_in : 1));
+        int *in_ch = take(c, sizeof(int) * (size_t)(s->n_in ? s->n_in : 1));
+        rtg_layer *layer = NULL;
+        float *w = NULL, *st = NULL;
+        void *cst = NULL;
+        if (s->kind == STEP_LAYER) {
+            layer = take(c, sizeof(rtg_layer));
+            w = take(c, s->mem.weight_floats * sizeof(float));
+            st = take(c, s->mem.state_floats * sizeof(float));
+        } else if (s->custom.state_bytes) {
+            cst = take(c, s->custom.state_bytes);
+        }
+        if (!c->base)
+            continue;
+        rtg_step *t = &steps[i];
+        for (int k = 0; k < s->n_in; k++) {
+            in_ch[k] = b->bufs[s->in[k]].ch;
+        }
+        t->n_in = s->n_in;
+        t->in = in;
+        t->in_ch = in_ch;
+        t->out_ch = b->bufs[s->out].ch;
+        t->sample_rate = (float)b->sample_rate;
+        t->layer = layer;
+        t->state = cst;
+        /* weights pointers of layers are filled once scratch exists (below) */
+        if (s->kind == STEP_LAYER) {
+            layer->w = w;
+            layer->state = st;
+        }
+    }
+    size_t scratch = 0;
+    for (int i = 0; i < ns; i++)
+        if (b->steps[i].kind == STEP_LAYER && b->steps[i].mem.scratch_floats > scratch)
+            scratch = b->steps[i].mem.scratch_floats;
+    float *scr = take(c, scratch * sizeof(float));
+    p->input = take(c, sizeof(float) * rtg_align_floats((size_t)b->max_block * (size_t)(b->n_inputs ? b->n_inputs : 1)));
+    p->out_ptr = take(c, sizeof(float *) * (size_t)b->n_outputs);
+    p->out_stride = take(c, sizeof(int) * (size_t)b->n_outputs);
+    uint8_t *pool = take(c, pool_bytes);
+    if (!c->base)
+        return;
+    float **bufptr = malloc(sizeof(float *) * (size_t)b->n_bufs);
+    /* bufptr is only used during layout; on failure the plan stays unwired
+     * and rtg_plan_build notices via the NULL check. */
+    if (!bufptr)
+        return;
+    bufptr[0] = p->input;
+    for (int i = 1; i < b->n_bufs; i++)
+        bufptr[i] = b->bufs[i].writer >= 0 ? (float *)(pool + b->bufs[i].offset) : NULL;
+    for (int i = 0; i < ns; i++) {
+        pb_step *s = &b->steps[i];
+        rtg_step *t = &steps[i];
+        for (int k = 0; k < s->n_in; k++)
+            ((const float **)t->in)[k] = bufptr[s->in[k]];
+        t->out = bufptr[s->out];
+        if (s->kind == STEP_LAYER) {
+            rtg_layer *L = t->layer;
+            float *w = (float *)L->w, *st = L->state;
+            rtg_layer_init(L, &s->desc, b->max_block, s->mem.weight_floats ? w : NULL,
+                           s->mem.state_floats ? st : NULL, s->mem.scratch_floats ? scr : NULL);
+            t->run = run_layer;
+            t->reset = reset_layer;
+        } else {
+            t->run = s->custom.run;
+            t->param = s->custom.param;
+            t->reset = s->custom.reset;
+            if (s->custom.init)
+                s->custom.init(t, s->custom.init_ctx);
+        }
+    }
+    for (int k = 0; k < b->n_outputs; k++) {
+        p->out_ptr[k] = bufptr[b->out_buf[k]] + b->out_chan[k];
+        p->out_stride[k] = b->bufs[b->out_buf[k]].ch;
+    }
+    p->n_steps = ns;
+    free(bufptr);
+}
+
+rtg_plan *rtg_plan_build(rtg_plan_builder *b, rtg_error *err)
+{
+    rtg_plan *p = NULL;
+    if (b->n_outputs < 1) {
+        rtg_error_set(err, RTG_EINVAL, "plan has no outputs");
+        goto done;
+    }
+    p = calloc(1, sizeof *p);
+    if (!p) {
+        rtg_error_set(err, RTG_ENOMEM, "out of memory");
+        goto done;
+    }
+    p->max_block = b->max_block;
+    p->n_inputs = b->n_inputs;
+    p->n_outputs = b->n_outputs;
+    p->sample_rate = b->sample_rate;
+    size_t pool = place_buffers(b);
+    carve c = {NULL, 0};
+    layout(b, p, &c, pool);
+    p->arena_bytes = (c.used + RTG_ALIGN - 1) / RTG_ALIGN * RTG_ALIGN;
+    if (posix_memalign(&p->arena, RTG_ALIGN, p->arena_bytes ? p->arena_bytes : RTG_ALIGN)) {
+        p->arena = NULL;
+        rtg_error_set(err, RTG_ENOMEM, "cannot allocate a %zu-byte arena", p->arena_bytes);
+        goto fail;
+    }
+    memset(p->arena, 0, p->arena_bytes);
+    c.base = p->arena;
+    c.used = 0;
+    p->info = calloc((size_t)(b->n_steps ? b->n_steps : 1), sizeof *p->info);
+    if (!p->info) {
+        rtg_error_set(err, RTG_ENOMEM, "out of memory");
+        goto fail;
+    }
+    layout(b, p, &c, pool);
+    if (p->n_steps != b->n_steps) {
+        rtg_error_set(err, RTG_ENOMEM, "out of memory");
+        goto fail;
+    }
+    p->signal_bytes = pool;
+    for (int i = 0; i < b->n_steps; i++) {
+        p->info[i] = b->steps[i].info;
+        if (b->steps[i].kind == STEP_LAYER)
+            p->weight_floats += b->steps[i].mem.weight_floats;
+    }
+    rtg_plan_reset(p);
+    goto done;
+fail:
+    rtg_plan_free(p);
+    p = NULL;
+done:
+    rtg_plan_builder_free(b);
+    return p;
+}
+
+void rtg_plan_process(rtg_plan *p, const float *in, float *out, int frames)
+{
+    memcpy(p->input, in, sizeof(float) * (size_t)frames * (size_t)p->n_inputs);
+    const rtg_step *s = p->steps, *end = p->steps + p->n_steps;
+    for (; s < end; s++)
+        s->run(s, frames);
+    const int no = p->n_outputs;
+    for (int k = 0; k < no; k++) {
+        const float *src = p->out_ptr[k];
+        const int stride = p->out_stride[k];
+        for (int t = 0; t < frames; t++)
+            out[t * no + k] = src[t * stride];
+    }
+}
+
+void rtg_plan_process_long(rtg_plan *p, const float *in, float *out, long frames)
+{
+    while (frames > 0) {
+        int n = frames < p->max_block ? (int)frames : p->max_block;
+        rtg_plan_process(p, in, out, n);
+        in += (size_t)n * (size_t)p->n_inputs;
+        out += (size_t)n * (size_t)p->n_outputs;
+        frames -= n;
+    }
+}
+
+void rtg_plan_reset(rtg_plan *p)
+{
+    for (int i = 0; i < p->n_steps; i++)
+        if (p->steps[i].reset)
+            p->steps[i].reset(&p->steps[i]);
+}
+
+void rtg_plan_set_param(rtg_plan *p, int step, int index, float value)
+{
+    if (step < 0 || step >= p->n_steps || !p->steps[step].param)
+        return;
+    p->steps[step].param(&p->steps[step], index, value);
+}
+
+double rtg_plan_macs(const rtg_plan *p)
+{
+    double m = 0;
+    for (int i = 0; i < p->n_steps; i++)
+        m += p->info[i].macs;
+    return m;
+}
+
+void rtg_plan_free(rtg_plan *p)
+{
+    if (!p)
+        return;
+    free(p->arena);
+    free(p->info);
+    free(p);
+}

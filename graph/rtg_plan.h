@@ -1,0 +1,165 @@
+/* rtg_plan.h — the flat execution plan and the builder that makes it.
+ *
+ * A plan is what the audio thread runs: an array of steps, each a function
+ * pointer with every pointer it needs already resolved into one aligned
+ * arena (weights, state, signal buffers). Processing a block walks the
+ * array; nothing is looked up by name, branched on by type, or allocated.
+ *
+ * A plan is made by a builder on a non-real-time thread:
+ *
+ *     rtg_plan_builder *b = rtg_plan_builder_new(max_block, n_inputs, sr);
+ *     int x = rtg_plan_input(b);                 // buffer of the graph inputs
+ *     int h = rtg_plan_buffer(b, 8);             // an 8-channel signal
+ *     rtg_plan_add_layer(b, &desc, x, h, "amp/0", &err);
+ *     ...
+ *     rtg_plan_set_outputs(b, 1, &y, &chan0, &err);
+ *     rtg_plan *p = rtg_plan_build(b, &err);     // consumes the builder
+ *
+ * Buffers are reused by liveness: a buffer's memory is free again once the
+ * last step that reads it has run, so a deep chain needs only a few blocks
+ * of signal memory. Layer steps (kernels/) and custom steps (the DSP ops of
+ * graph/) are the two kinds; both end up as rtg_step.
+ */
+#ifndef RTG_PLAN_H
+#define RTG_PLAN_H
+
+#include <stddef.h>
+
+#include "rtg_error.h"
+#include "rtg_layer.h"
+
+typedef struct rtg_step rtg_step;
+
+/* Runs one step over `frames` frames. Thread: audio, real-time safe. */
+typedef void (*rtg_step_fn)(const rtg_step *s, int frames);
+/* Sets run-time parameter `index` of the step's op to `value` (the value
+ * was range-checked before it was sent). Thread: audio, real-time safe. */
+typedef void (*rtg_step_param_fn)(const rtg_step *s, int index, float value);
+/* Brings the step's state to its initial value. Thread: any, real-time safe. */
+typedef void (*rtg_step_reset_fn)(const rtg_step *s);
+/* Initialises a custom step once its pointers are resolved (e.g. copies
+ * constants from `ctx` into `s->state`). Thread: non-real-time. */
+typedef void (*rtg_step_init_fn)(const rtg_step *s, const void *ctx);
+
+struct rtg_step {
+    rtg_step_fn run;
+    rtg_step_param_fn param; /* NULL: no run-time params */
+    rtg_step_reset_fn reset; /* NULL: stateless */
+    int n_in;
+    const float *const *in;  /* n_in buffers, frame-major */
+    const int *in_ch;        /* channels of each input */
+    float *out;
+    int out_ch;
+    rtg_layer *layer;        /* layer steps: the built layer; else NULL */
+    void *state;             /* custom steps: their own arena memory */
+    float sample_rate;
+};
+
+/* What a plan reports about one step, for `rtgraph check`. Not used by
+ * processing. */
+typedef struct rtg_step_info {
+    char label[96];  /* node name and part, e.g. "amp/2 lstm" */
+    char op[24];     /* layer type or op name */
+    int in_ch, out_ch;
+    double macs;     /* per frame */
+} rtg_step_info;
+
+typedef struct rtg_plan {
+    int max_block;
+    int n_inputs, n_outputs;
+    double sample_rate;
+    rtg_step *steps;         /* in the arena */
+    int n_steps;
+    float *input;            /* max_block x n_inputs, filled by rtg_plan_process */
+    const float **out_ptr;   /* per output channel: the buffer it reads */
+    int *out_stride;         /* per output channel: that buffer's channels */
+    void *arena;             /* one aligned block: everything above lives here */
+    size_t arena_bytes;
+    size_t weight_floats;    /* weights and constants */
+    size_t signal_bytes;     /* signal buffers after liveness reuse */
+    rtg_step_info *info;     /* n_steps entries, heap (non-real-time use) */
+} rtg_plan;
+
+typedef struct rtg_plan_builder rtg_plan_builder;
+
+/* Starts a plan for blocks of up to `max_block` frames with `n_inputs`
+ * input channels at `sample_rate`. Returns NULL on allocation failure.
+ * Thread: non-real-time (all builder calls are). */
+rtg_plan_builder *rtg_plan_builder_new(int max_block, int n_inputs, double sample_rate);
+
+/* Discards a builder that will not be built. */
+void rtg_plan_builder_free(rtg_plan_builder *b);
+
+/* The buffer holding the plan's input channels (id 0). */
+int rtg_plan_input(rtg_plan_builder *b);
+
+/* A new signal buffer of `channels` channels; returns its id (>= 1) or a
+ * negative code. Memory is assigned at build time by liveness. */
+int rtg_plan_buffer(rtg_plan_builder *b, int channels);
+
+/* Channel count of buffer `id`. */
+int rtg_plan_buffer_channels(const rtg_plan_builder *b, int id);
+
+/* Appends a layer step reading buffer `in` and writing buffer `out`; the
+ * desc is validated and measured now (errors name `label`), its weights are
+ * copied at build time, so `d` need only live until rtg_plan_build. */
+int rtg_plan_add_layer(rtg_plan_builder *b, const rtg_layer_desc *d, int in, int out,
+                       const char *label, rtg_error *err);
+
+/* What a custom step (a DSP op) asks of the builder. */
+typedef struct rtg_custom_step {
+    rtg_step_fn run;
+    rtg_step_param_fn param;
+    rtg_step_reset_fn reset;
+    rtg_step_init_fn init;
+    const void *init_ctx;     /* passed to init; copied (init_ctx_bytes) now */
+    size_t init_ctx_bytes;
+    size_t state_bytes;       /* arena memory for s->state, zeroed, aligned */
+    const int *in;            /* input buffer ids */
+    int n_in;
+    int out;                  /* output buffer id */
+    const char *label;
+    const char *op;
+    double macs;
+} rtg_custom_step;
+
+/* Appends a custom step; returns its step index or a negative code. */
+int rtg_plan_add_custom(rtg_plan_builder *b, const rtg_custom_step *c, rtg_error *err);
+
+/* Number of steps added so far (the index the next step will get). */
+int rtg_plan_step_count(const rtg_plan_builder *b);
+
+/* Output channel k of the plan is channel chan[k] of buffer buf[k]. */
+int rtg_plan_set_outputs(rtg_plan_builder *b, int n, const int *buf, const int *chan,
+                         rtg_error *err);
+
+/* Lays out the arena, builds every layer and custom step, resets the plan.
+ * Consumes the builder whatever the outcome. */
+rtg_plan *rtg_plan_build(rtg_plan_builder *b, rtg_error *err);
+
+/* Processes `frames` (1..max_block) frames: `in` holds frames x n_inputs
+ * interleaved samples, `out` receives frames x n_outputs.
+ * Thread: audio, real-time safe. */
+void rtg_plan_process(rtg_plan *p, const float *in, float *out, int frames);
+
+/* Processes any number of frames by splitting into max_block pieces.
+ * Thread: audio, real-time safe. */
+void rtg_plan_process_long(rtg_plan *p, const float *in, float *out, long frames);
+
+/* Clears all streaming state (layers, delay lines). Thread: any, real-time
+ * safe, but not concurrently with process. */
+void rtg_plan_reset(rtg_plan *p);
+
+/* Sends a parameter value straight to step `step` (index from
+ * rtg_plan_add_custom). The real-time runtime calls this from the audio
+ * thread after draining its queue; offline renders call it between blocks.
+ * Thread: the thread that processes. */
+void rtg_plan_set_param(rtg_plan *p, int step, int index, float value);
+
+/* Total multiply-accumulates per frame over all steps. */
+double rtg_plan_macs(const rtg_plan *p);
+
+/* Frees the plan. Thread: non-real-time. */
+void rtg_plan_free(rtg_plan *p);
+
+#endif

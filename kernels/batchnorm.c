@@ -1,0 +1,13 @@
+/* batchnorm.c — placeholder until the batchnorm kernel lands: every desc is refused. */
+#include "rtg_kernel_modules.h"
+
+int rtg_batchnorm_measure(const rtg_layer_desc *d, int max_block, rtg_layer_mem *m, rtg_error *err)
+{
+    (void)d; (void)max_block; (void)m;
+    return rtg_error_set(err, RTG_ENOTSUP, "batchnorm layer not implemented yet");
+}
+
+void rtg_batchnorm_init(rtg_layer *L, const rtg_layer_desc *d, float *weights)
+{
+    (void)L; (void)d; (void)weights;
+}

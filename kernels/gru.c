@@ -1,0 +1,13 @@
+/* gru.c — placeholder until the gru kernel lands: every desc is refused. */
+#include "rtg_kernel_modules.h"
+
+int rtg_gru_measure(const rtg_layer_desc *d, int max_block, rtg_layer_mem *m, rtg_error *err)
+{
+    (void)d; (void)max_block; (void)m;
+    return rtg_error_set(err, RTG_ENOTSUP, "gru layer not implemented yet");
+}
+
+void rtg_gru_init(rtg_layer *L, const rtg_layer_desc *d, float *weights)
+{
+    (void)L; (void)d; (void)weights;
+}

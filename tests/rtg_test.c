@@ -1,0 +1,68 @@
+/* rtg_test.c — shared test helpers (see rtg_test.h). */
+#include "rtg_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+static char path_buf[4096];
+
+const char *rtg_test_shared(const char *rel)
+{
+    const char *root = getenv("RTG_SHARED_DIR");
+    if (!root || !*root)
+        root = RTG_SHARED_DIR;
+    struct stat st;
+    if (stat(root, &st) != 0 || !S_ISDIR(st.st_mode))
+        return NULL;
+    snprintf(path_buf, sizeof path_buf, "%s/%s", root, rel);
+    return path_buf;
+}
+
+int rtg_test_have_shared(const char *program)
+{
+    if (rtg_test_shared("conformance"))
+        return 1;
+    printf("%s: skipped: the conformance data (../shared) is not beside this checkout\n", program);
+    return 0;
+}
+
+const char *rtg_test_source(const char *rel)
+{
+    snprintf(path_buf, sizeof path_buf, "%s/%s", RTG_SOURCE_DIR, rel);
+    return path_buf;
+}
+
+void rtg_test_load_csv(const char *path, rtg_csv *out)
+{
+    rtg_error err = {{0}};
+    if (rtg_csv_read(path, out, &err) != RTG_OK)
+        fail_msg("%s", err.msg);
+}
+
+double rtg_test_assert_close(const float *got, const float *want, size_t n, double tol,
+                             const char *what)
+{
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)got[i] - (double)want[i]);
+        if (!(e <= tol))
+            fail_msg("%s: index %zu: got %.9g, want %.9g (error %.3g > %.3g)", what, i,
+                     (double)got[i], (double)want[i], e, tol);
+        if (e > worst)
+            worst = e;
+    }
+    return worst;
+}
+
+float rtg_test_rand(uint32_t *seed)
+{
+    /* xorshift32: enough for test signals and random weights */
+    uint32_t x = *seed ? *seed : 0x9e3779b9u;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *seed = x;
+    return (float)((double)x / 4294967295.0 * 2.0 - 1.0);
+}

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sndfile.h>
 #include <sys/stat.h>
 
 static char path_buf[4096];
@@ -65,4 +66,23 @@ float rtg_test_rand(uint32_t *seed)
     x ^= x << 5;
     *seed = x;
     return (float)((double)x / 4294967295.0 * 2.0 - 1.0);
+}
+
+float *rtg_test_load_mono(const char *path, long *frames, int *sample_rate)
+{
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open(path, SFM_READ, &info);
+    if (!f)
+        fail_msg("%s: %s", path, sf_strerror(NULL));
+    if (info.channels != 1)
+        fail_msg("%s: %d channels, expected mono", path, info.channels);
+    float *x = malloc(sizeof(float) * (size_t)info.frames);
+    assert_non_null(x);
+    sf_count_t got = sf_readf_float(f, x, info.frames);
+    sf_close(f);
+    assert_int_equal(got, info.frames);
+    *frames = (long)info.frames;
+    if (sample_rate)
+        *sample_rate = info.samplerate;
+    return x;
 }

@@ -31,6 +31,10 @@ const char *rtg_test_source(const char *rel);
 /* Loads a CSV or fails the current test. */
 void rtg_test_load_csv(const char *path, rtg_csv *out);
 
+/* Loads a mono audio file (any format libsndfile reads) as floats, or
+ * fails the current test. Caller frees. */
+float *rtg_test_load_mono(const char *path, long *frames, int *sample_rate);
+
 /* Asserts |got[i] - want[i]| <= tol for all i, failing with the first index
  * that is off, the two values and `what`. Returns the max abs error. */
 double rtg_test_assert_close(const float *got, const float *want, size_t n, double tol,

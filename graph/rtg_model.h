@@ -22,6 +22,18 @@
 #include "rtg_layer.h"
 #include "rtg_plan.h"
 
+/* What a model file says about itself (NAM and AIDA-X files carry it). */
+typedef struct rtg_model_meta {
+    char name[128], modeled_by[128], gear_type[64], gear_make[128], gear_model[128], tone_type[64];
+    double loudness;         /* dB, valid if has_loudness */
+    double input_level_dbu;  /* valid if has_input_level */
+    double output_level_dbu; /* valid if has_output_level */
+    int has_loudness, has_input_level, has_output_level;
+    double sample_rate;      /* Hz the model was trained at; 0 = not stated */
+} rtg_model_meta;
+
+typedef struct rtg_wavenet rtg_wavenet; /* graph/rtg_nam.h */
+
 typedef struct rtg_model {
     int n_layers;
     rtg_layer_desc *layers; /* weight pointers point into `store` */
@@ -29,6 +41,13 @@ typedef struct rtg_model {
     float *store;           /* all weights of the model */
     size_t store_floats;
     char path[512];
+    rtg_model_meta meta;
+    /* Silence run through the model after every reset, so playback starts
+     * settled (NAM's pre-warm); 0 for none. */
+    long prewarm_samples;
+    /* A NAM WaveNet is not a layer sequence: when set, n_layers is 0 and
+     * this describes the network (one allocation, freed with the model). */
+    rtg_wavenet *wavenet;
 } rtg_model;
 
 /* Loads a whole sequential model from `path`, detecting the format. */

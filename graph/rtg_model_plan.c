@@ -3,9 +3,14 @@
 
 #include <stdio.h>
 
+#include "rtg_nam.h"
+
 int rtg_plan_add_model(rtg_plan_builder *b, const rtg_model *m, int in, const char *label,
                        rtg_error *err)
 {
+    rtg_plan_request_prewarm(b, m->prewarm_samples);
+    if (m->wavenet)
+        return rtg_plan_add_wavenet(b, m->wavenet, in, label, err);
     if (m->n_layers < 1)
         return rtg_error_set(err, RTG_EINVAL, "%s: model has no layers", label);
     int cur = in;

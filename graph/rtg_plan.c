@@ -37,6 +37,7 @@ struct rtg_plan_builder {
     int n_steps, cap_steps;
     int n_outputs;
     int *out_buf, *out_chan;
+    long prewarm_samples;
 };
 
 /* Growth of the builder's arrays; non-real-time, so realloc is fine. */
@@ -217,6 +218,12 @@ int rtg_plan_add_custom(rtg_plan_builder *b, const rtg_custom_step *c, rtg_error
     snprintf(s->info.op, sizeof s->info.op, "%s", c->op ? c->op : "custom");
     s->info.macs = c->macs;
     return b->n_steps - 1;
+}
+
+void rtg_plan_request_prewarm(rtg_plan_builder *b, long samples)
+{
+    if (samples > b->prewarm_samples)
+        b->prewarm_samples = samples;
 }
 
 int rtg_plan_set_outputs(rtg_plan_builder *b, int n, const int *buf, const int *chan,
@@ -418,6 +425,7 @@ rtg_plan *rtg_plan_build(rtg_plan_builder *b, rtg_error *err)
     p->n_inputs = b->n_inputs;
     p->n_outputs = b->n_outputs;
     p->sample_rate = b->sample_rate;
+    p->prewarm_samples = b->prewarm_samples;
     size_t pool = place_buffers(b);
     carve c = {NULL, 0};
     layout(b, p, &c, pool);
@@ -446,7 +454,7 @@ rtg_plan *rtg_plan_build(rtg_plan_builder *b, rtg_error *err)
         if (b->steps[i].kind == STEP_LAYER)
             p->weight_floats += b->steps[i].mem.weight_floats;
     }
-    rtg_plan_reset(p);
+    rtg_plan_prewarm(p);
     goto done;
 fail:
     rtg_plan_free(p);
@@ -456,12 +464,29 @@ done:
     return p;
 }
 
-void rtg_plan_process(rtg_plan *p, const float *in, float *out, int frames)
+static void run_steps(rtg_plan *p, int frames)
 {
-    memcpy(p->input, in, sizeof(float) * (size_t)frames * (size_t)p->n_inputs);
     const rtg_step *s = p->steps, *end = p->steps + p->n_steps;
     for (; s < end; s++)
         s->run(s, frames);
+}
+
+void rtg_plan_prewarm(rtg_plan *p)
+{
+    rtg_plan_reset(p);
+    memset(p->input, 0, sizeof(float) * (size_t)p->max_block * (size_t)p->n_inputs);
+    for (long done = 0; done < p->prewarm_samples;) {
+        long left = p->prewarm_samples - done;
+        int n = left < p->max_block ? (int)left : p->max_block;
+        run_steps(p, n);
+        done += n;
+    }
+}
+
+void rtg_plan_process(rtg_plan *p, const float *in, float *out, int frames)
+{
+    memcpy(p->input, in, sizeof(float) * (size_t)frames * (size_t)p->n_inputs);
+    run_steps(p, frames);
     const int no = p->n_outputs;
     for (int k = 0; k < no; k++) {
         const float *src = p->out_ptr[k];

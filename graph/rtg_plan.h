@@ -77,6 +77,7 @@ typedef struct rtg_plan {
     size_t arena_bytes;
     size_t weight_floats;    /* weights and constants */
     size_t signal_bytes;     /* signal buffers after liveness reuse */
+    long prewarm_samples;    /* silence run through after every build (rtg_plan_prewarm) */
     rtg_step_info *info;     /* n_steps entries, heap (non-real-time use) */
 } rtg_plan;
 
@@ -133,8 +134,13 @@ int rtg_plan_step_count(const rtg_plan_builder *b);
 int rtg_plan_set_outputs(rtg_plan_builder *b, int n, const int *buf, const int *chan,
                          rtg_error *err);
 
-/* Lays out the arena, builds every layer and custom step, resets the plan.
- * Consumes the builder whatever the outcome. */
+/* Asks that the built plan be settled by at least `samples` frames of
+ * silence (models such as NAM's need it so playback starts without a
+ * transient). Several requests keep the largest. */
+void rtg_plan_request_prewarm(rtg_plan_builder *b, long samples);
+
+/* Lays out the arena, builds every layer and custom step, resets the plan
+ * and pre-warms it. Consumes the builder whatever the outcome. */
 rtg_plan *rtg_plan_build(rtg_plan_builder *b, rtg_error *err);
 
 /* Processes `frames` (1..max_block) frames: `in` holds frames x n_inputs
@@ -149,6 +155,11 @@ void rtg_plan_process_long(rtg_plan *p, const float *in, float *out, long frames
 /* Clears all streaming state (layers, delay lines). Thread: any, real-time
  * safe, but not concurrently with process. */
 void rtg_plan_reset(rtg_plan *p);
+
+/* Resets, then runs p->prewarm_samples frames of silence through the plan
+ * and discards the output. Bounded, allocation-free, but long: call it off
+ * the audio thread (a swap hands over an already pre-warmed plan). */
+void rtg_plan_prewarm(rtg_plan *p);
 
 /* Sends a parameter value straight to step `step` (index from
  * rtg_plan_add_custom). The real-time runtime calls this from the audio

@@ -7,6 +7,11 @@
 
 static const rtg_command commands[] = {
     {"infer", "run a model over a CSV of frames, write a CSV of outputs", rtg_cmd_infer},
+    {"bench", "measure how fast a model runs: real-time factor, CPU load", rtg_cmd_bench},
+    {"check", "validate a graph or model file and print its plan and cost", rtg_cmd_check},
+    {"render", "run a graph over an audio file offline, write an audio file", rtg_cmd_render},
+    {"run", "play live audio through a graph; change, swap and reload it while it plays", rtg_cmd_run},
+    {"devices", "list the audio host APIs and devices 'run' can use", rtg_cmd_devices},
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
 

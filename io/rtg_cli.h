@@ -11,6 +11,11 @@ typedef struct rtg_command {
 } rtg_command;
 
 int rtg_cmd_infer(int argc, char **argv);
+int rtg_cmd_bench(int argc, char **argv);
+int rtg_cmd_check(int argc, char **argv);
+int rtg_cmd_render(int argc, char **argv);
+int rtg_cmd_run(int argc, char **argv);
+int rtg_cmd_devices(int argc, char **argv);
 
 /* Prints "rtgraph: message" on stderr; returns 1 for `return cli_fail(...)`. */
 int rtg_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,0 +1,402 @@
+/* rtg_live_run.c — the live test: `rtgraph run GRAPH` on a real JACK server
+ * (dummy driver) for over 20 s while this program, as a user's script
+ * would, sends it 10,000 param changes, 200 model swaps and 20 graph
+ * reloads over stdin. A JACK recorder (jack-record) captures what it plays.
+ *
+ * Passes when: rtgraph exits cleanly; every command was applied and none
+ * refused; the callback count is within 5% of rate x time / block; no
+ * xrun in the measured window (from the recorder having joined to the
+ * last command); the allocation/lock guard saw nothing on the audio
+ * thread; and the output, inside rtgraph and as recorded, is finite and
+ * not silent.
+ *
+ * usage: rtg_live_run RTGRAPH GRAPH STATE_DIR INPUT_WAV
+ *        rtg_live_run --resampled RTGRAPH MODEL STATE_DIR
+ *   RTGRAPH: the guarded CLI (rtgraph_guarded); STATE_DIR: the JACK
+ *   fixture's folder (a `skip` file there means: skip, exit 77).
+ *   --resampled: a 44.1 kHz graph around MODEL, capturing from the 48 kHz
+ *   server for 6 s: rtgraph must resample at the I/O boundary, say so, and
+ *   keep every guarantee above (libsamplerate on the audio thread too).
+ * Models to swap between: the graph's own model plus every 1-in/1-out
+ * model in the graph's ../models folder and the conformance set, if
+ * present. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <sndfile.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rtg_graph.h"
+#include "rtg_model.h"
+
+#define N_PARAMS 10000
+#define N_SWAPS 200
+#define N_RELOADS 20
+#define BATCHES 900        /* the window: BATCHES x BATCH_MS */
+#define BATCH_MS 20
+#define LEAD_IN_S 2.5      /* rtgraph and the recorder settle before the window */
+#define TAIL_S 2.0
+#define SKIP 77
+#define NUM(j, k) json_number_value(json_object_get(j, k))
+
+static int failures;
+
+static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void check(int ok, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("%s: ", ok ? "ok  " : "FAIL");
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    failures += !ok;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void sleep_until(double t)
+{
+    double d = t - now_s();
+    if (d > 0) {
+        struct timespec ts = {(time_t)d, (long)((d - floor(d)) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static pid_t spawn(char *const argv[], int in_fd, int out_fd, int err_fd)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (in_fd >= 0)
+            dup2(in_fd, 0);
+        if (out_fd >= 0)
+            dup2(out_fd, 1);
+        if (err_fd >= 0)
+            dup2(err_fd, 2);
+        for (int fd = 3; fd < 64; fd++)
+            close(fd);
+        execvp(argv[0], argv);
+        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Models with one input and one output, to swap into the graph's model node. */
+static int collect_models(const char *graph_path, char models[][1024], int max)
+{
+    char dir[900];
+    snprintf(dir, sizeof dir, "%s", graph_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = 0;
+    else
+        snprintf(dir, sizeof dir, ".");
+    const char *shared = getenv("RTG_SHARED_DIR");
+    char cand[8][1100];
+    int nc = 0;
+    snprintf(cand[nc++], sizeof cand[0], "%s/../models/amp_lstm.json", dir);
+    snprintf(cand[nc++], sizeof cand[0], "%s/../models/amp_gru.json", dir);
+    if (shared) {
+        snprintf(cand[nc++], sizeof cand[0], "%s/conformance/rtneural/models/lstm.json", shared);
+        snprintf(cand[nc++], sizeof cand[0], "%s/conformance/rtneural/models/gru.json", shared);
+        snprintf(cand[nc++], sizeof cand[0], "%s/conformance/rtneural/models/lstm_1d.json", shared);
+    }
+    int n = 0;
+    for (int i = 0; i < nc && n < max; i++) {
+        rtg_model *m = NULL;
+        rtg_error err;
+        if (access(cand[i], R_OK) || rtg_model_load(cand[i], &m, &err))
+            continue;
+        if (m->in_ch == 1 && m->out_ch == 1 && realpath(cand[i], models[n]))
+            n++;
+        rtg_model_free(m);
+    }
+    return n;
+}
+
+/* Sends "stats" and reads the reply's counters from rtgraph's stdout. */
+static int query_stats(FILE *to, FILE *from, unsigned long long *callbacks, unsigned long long *xruns)
+{
+    fputs("stats\n", to);
+    fflush(to);
+    char line[512];
+    while (fgets(line, sizeof line, from)) {
+        unsigned long long frames;
+        if (sscanf(line, "callbacks %llu (%llu frames), xruns %llu", callbacks, &frames, xruns) == 3) {
+            while (fgets(line, sizeof line, from) && strncmp(line, "commands", 8))
+                ;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static void check_recording(const char *path)
+{
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open(path, SFM_READ, &info);
+    if (!f) {
+        check(0, "the JACK recording %s can be read: %s", path, sf_strerror(NULL));
+        return;
+    }
+    float buf[4096];
+    long frames = 0, bad = 0;
+    double peak = 0;
+    sf_count_t n;
+    while ((n = sf_readf_float(f, buf, 4096 / info.channels)) > 0) {
+        for (long i = 0; i < n * info.channels; i++) {
+            if (!isfinite(buf[i]))
+                bad++;
+            else if (fabs(buf[i]) > peak)
+                peak = fabs(buf[i]);
+        }
+        frames += n;
+    }
+    sf_close(f);
+    check(frames >= (long)(info.samplerate * (BATCHES * BATCH_MS / 1000.0) * 0.9),
+          "the JACK recorder captured %.1f s of rtgraph's output", (double)frames / info.samplerate);
+    check(bad == 0 && peak > 1e-4, "recorded output is finite (%ld bad samples) and not silent (peak %.4f)",
+          bad, peak);
+}
+
+/* 1 (after saying why) if the JACK fixture could not start a server. */
+static int fixture_says_skip(const char *state)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/skip", state);
+    FILE *sk = fopen(path, "r");
+    if (!sk)
+        return 0;
+    char why[512] = "";
+    if (!fgets(why, sizeof why, sk))
+        why[0] = 0;
+    fclose(sk);
+    printf("rtg_live_run: skipped: %s", why);
+    return 1;
+}
+
+static json_t *load_stats(const char *path)
+{
+    json_error_t jerr;
+    json_t *j = json_load_file(path, 0, &jerr);
+    if (!j)
+        check(0, "rtgraph wrote %s: %s", path, jerr.text);
+    return j;
+}
+
+static void check_guard(json_t *j)
+{
+    json_t *guard = json_object_get(j, "audio_guard");
+    if (guard && json_is_true(json_object_get(guard, "active")))
+        check(json_integer_value(json_object_get(guard, "allocs")) == 0 &&
+                  json_integer_value(json_object_get(guard, "frees")) == 0 &&
+                  json_integer_value(json_object_get(guard, "locks")) == 0,
+              "audio thread: %lld allocations, %lld frees, %lld locks",
+              (long long)json_integer_value(json_object_get(guard, "allocs")),
+              (long long)json_integer_value(json_object_get(guard, "frees")),
+              (long long)json_integer_value(json_object_get(guard, "locks")));
+    else
+        printf("note: the allocation guard is off in this build (sanitizers): not checked\n");
+}
+
+static int resampled(const char *rtgraph, const char *model, const char *state)
+{
+    char graph[1200], stats_json[1200], log_path[1200], text[2048];
+    snprintf(graph, sizeof graph, "%s/live_44k.yaml", state);
+    snprintf(stats_json, sizeof stats_json, "%s/live_44k.json", state);
+    snprintf(log_path, sizeof log_path, "%s/live_44k.log", state);
+    FILE *f = fopen(graph, "w");
+    if (!f)
+        return perror(graph), 1;
+    fprintf(f, "rtgraph: 1\nsample_rate: 44100\nblock_size: 1024\nnodes:\n"
+               "  amp: {op: model, in: in, file: %s}\noutputs: [amp, amp]\n", model);
+    fclose(f);
+    unlink(stats_json);
+    int log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int null = open("/dev/null", O_RDONLY);
+    char *argv[] = {(char *)rtgraph, "run", graph, "--host-api", "JACK", "--seconds", "6",
+                    "--stats-json", stats_json, NULL};
+    int status;
+    waitpid(spawn(argv, null, log_fd, log_fd), &status, 0);
+    check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "rtgraph exited cleanly (log: %s)", log_path);
+    f = fopen(log_path, "r");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    text[n] = 0;
+    if (f)
+        fclose(f);
+    check(strstr(text, "resampling at the I/O boundary") && strstr(text, "ms of latency"),
+          "rtgraph says it resamples 44100 <-> 48000 Hz and what that costs");
+    json_t *j = load_stats(stats_json);
+    if (!j)
+        return 1;
+    double expected = NUM(j, "seconds") * 44100 / 1024;
+    check(fabs(NUM(j, "callbacks") - expected) <= 0.05 * expected,
+          "%.0f graph blocks in %.2f s, expected %.0f at 44.1 kHz (within 5%%)", NUM(j, "callbacks"),
+          NUM(j, "seconds"), expected);
+    check(NUM(j, "xruns") == 0, "no xrun (%.0f)", NUM(j, "xruns"));
+    check(NUM(j, "nonfinite_samples") == 0, "output finite");
+    check_guard(j);
+    json_decref(j);
+    printf("%s\n", failures ? "rtg_live_run --resampled: FAILED" : "rtg_live_run --resampled: passed");
+    return failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 5 && !strcmp(argv[1], "--resampled"))
+        return fixture_says_skip(argv[4]) ? SKIP : resampled(argv[2], argv[3], argv[4]);
+    if (argc != 5) {
+        fprintf(stderr, "usage: rtg_live_run RTGRAPH GRAPH STATE_DIR INPUT_WAV\n"
+                        "       rtg_live_run --resampled RTGRAPH MODEL STATE_DIR\n");
+        return 2;
+    }
+    const char *rtgraph = argv[1], *graph = argv[2], *state = argv[3], *input = argv[4];
+    if (fixture_says_skip(state))
+        return SKIP;
+
+    rtg_graph *g = NULL;
+    rtg_error err;
+    if (rtg_graph_load(graph, NULL, &g, &err)) {
+        printf("FAIL: %s\n", err.msg);
+        return 1;
+    }
+    char models[8][1024];
+    int n_models = collect_models(graph, models, 8);
+    const char *node = NULL;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!strcmp(g->nodes[i].op, "model"))
+            node = g->nodes[i].name;
+    if (!node || n_models < 1 || g->n_params < 1) {
+        printf("FAIL: %s needs a model node and a param, and a model to swap in\n", graph);
+        return 1;
+    }
+    printf("swapping '%s' between %d model%s; params:", node, n_models, n_models == 1 ? "" : "s");
+    for (int i = 0; i < g->n_params; i++)
+        printf(" %s", g->params[i].name);
+    printf("\n");
+
+    const double run_s = LEAD_IN_S + BATCHES * BATCH_MS / 1000.0 + TAIL_S;
+    char seconds[32], stats_json[1200], log_path[1200], rec_path[1200];
+    snprintf(seconds, sizeof seconds, "%.1f", run_s);
+    snprintf(stats_json, sizeof stats_json, "%s/live_stats.json", state);
+    snprintf(log_path, sizeof log_path, "%s/live_rtgraph.log", state);
+    snprintf(rec_path, sizeof rec_path, "%s/live_recorded.wav", state);
+    unlink(stats_json);
+    unlink(rec_path);
+    int to_rt[2], from_rt[2];
+    if (pipe(to_rt) || pipe(from_rt))
+        return perror("pipe"), 1;
+    int log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    char *rt_argv[] = {(char *)rtgraph, "run", (char *)graph, "--host-api", "JACK", "--frames", "1024",
+                       "--input", (char *)input, "--seconds", seconds, "--stats-json", stats_json, NULL};
+    const double t_start = now_s();
+    pid_t rt = spawn(rt_argv, to_rt[0], from_rt[1], log_fd);
+    close(to_rt[0]);
+    close(from_rt[1]);
+    signal(SIGPIPE, SIG_IGN);
+    FILE *to = fdopen(to_rt[1], "w"), *from = fdopen(from_rt[0], "r");
+
+    /* The recorder joins before the window: joining the JACK graph may
+     * cost an xrun, which is not rtgraph's. */
+    sleep_until(t_start + 1.0);
+    char rec_seconds[32];
+    snprintf(rec_seconds, sizeof rec_seconds, "%d", (int)(BATCHES * BATCH_MS / 1000.0 + 2));
+    char *rec_argv[] = {"jack-record", "-p", "PortAudio:out_%d", "-o", "-1", "-n", "2", "-t",
+                        rec_seconds, rec_path, NULL};
+    int rec_null = open("/dev/null", O_WRONLY);
+    pid_t rec = access("/usr/bin/jack-record", X_OK) == 0 ? spawn(rec_argv, -1, rec_null, rec_null) : -1;
+    if (rec < 0)
+        printf("note: jack-record (jack-tools) not found: the output is checked inside rtgraph only\n");
+    sleep_until(t_start + LEAD_IN_S);
+
+    unsigned long long cb0 = 0, xr0 = 0, cb1 = 0, xr1 = 0;
+    int have_start = query_stats(to, from, &cb0, &xr0) == 0;
+    check(have_start, "rtgraph answers 'stats' at the start of the window (callbacks %llu, xruns %llu)",
+          cb0, xr0);
+    const double t0 = now_s();
+    uint32_t seed = 1;
+    int sent_params = 0, sent_swaps = 0, sent_reloads = 0;
+    for (int b = 0; b < BATCHES; b++) {
+        sleep_until(t0 + b * BATCH_MS / 1000.0);
+        int want = (int)((long)N_PARAMS * (b + 1) / BATCHES);
+        for (; sent_params < want; sent_params++) {
+            const rtg_param_ref *p = &g->params[sent_params % g->n_params];
+            seed = seed * 1664525u + 1013904223u;
+            double v = p->min + (p->max - p->min) * (seed >> 8) / 16777216.0;
+            if (strstr(p->name, ".db")) /* keep the level sane for the recording */
+                v = fmin(v, 6.0);
+            fprintf(to, "set %s %.4f\n", p->name, v);
+        }
+        if (sent_swaps < (long)N_SWAPS * (b + 1) / BATCHES) {
+            fprintf(to, "swap %s %s\n", node, models[sent_swaps % n_models]);
+            sent_swaps++;
+        }
+        if (sent_reloads < (long)N_RELOADS * (b + 1) / BATCHES) {
+            fprintf(to, "reload\n");
+            sent_reloads++;
+        }
+        fflush(to);
+    }
+    const double window = now_s() - t0;
+    int have_end = query_stats(to, from, &cb1, &xr1) == 0;
+    fclose(to); /* end of input: must not stop the run before --seconds */
+    int status = 0;
+    waitpid(rt, &status, 0);
+    const double ran = now_s() - t_start;
+    if (rec > 0) {
+        int rs;
+        kill(rec, SIGTERM);
+        waitpid(rec, &rs, 0);
+    }
+    fclose(from);
+
+    check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "rtgraph exited cleanly (status %d; log: %s)",
+          WIFEXITED(status) ? WEXITSTATUS(status) : -1, log_path);
+    check(ran >= run_s - 0.5, "the run lasted %.1f s (stdin closed after %.1f s)", ran,
+          LEAD_IN_S + window);
+    check(have_end, "rtgraph answers 'stats' at the end of the window");
+    json_t *j = load_stats(stats_json);
+    if (!j)
+        return 1;
+    printf("device: %s\n", json_string_value(json_object_get(j, "device")));
+    check(strstr(json_string_value(json_object_get(j, "device")), "JACK") != NULL, "played through JACK");
+    check(NUM(j, "params") == N_PARAMS && NUM(j, "swaps") == N_SWAPS && NUM(j, "reloads") == N_RELOADS,
+          "applied %.0f params, %.0f swaps, %.0f reloads (sent %d, %d, %d)", NUM(j, "params"), NUM(j, "swaps"),
+          NUM(j, "reloads"), sent_params, sent_swaps, sent_reloads);
+    check(NUM(j, "rejected") == 0, "no command refused (%.0f)", NUM(j, "rejected"));
+    double expected = NUM(j, "seconds") * NUM(j, "sample_rate") / NUM(j, "frames_per_callback");
+    check(fabs(NUM(j, "callbacks") - expected) <= 0.05 * expected,
+          "%.0f callbacks in %.2f s, expected %.0f (within 5%%)", NUM(j, "callbacks"), NUM(j, "seconds"), expected);
+    check(have_start && have_end && xr1 == xr0,
+          "no xrun in the measured window (%llu at its start, %llu at its end; %.0f in all)", xr0, xr1,
+          NUM(j, "xruns"));
+    check(cb1 - cb0 >= (unsigned long long)(window * 48000 / 1024 * 0.95),
+          "%llu callbacks in the %.1f s window", cb1 - cb0, window);
+    check_guard(j);
+    check(NUM(j, "nonfinite_samples") == 0 && NUM(j, "peak") > 1e-4,
+          "output finite (%.0f bad samples), not silent (peak %.4f)", NUM(j, "nonfinite_samples"), NUM(j, "peak"));
+    printf("callback time: mean %.1f us, p99 %.1f us, max %.1f us; load max %.2f%%\n", NUM(j, "cb_mean_us"),
+           NUM(j, "cb_p99_us"), NUM(j, "cb_max_us"), 100 * NUM(j, "load_max"));
+    if (rec > 0)
+        check_recording(rec_path);
+    json_decref(j);
+    rtg_graph_free(g);
+    printf("%s\n", failures ? "rtg_live_run: FAILED" : "rtg_live_run: passed");
+    return failures ? 1 : 0;
+}

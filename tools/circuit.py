@@ -32,12 +32,14 @@ I_SAT = 2.52e-9         # diode saturation current, ampere
 V_THERMAL = 25.85e-3    # volt
 N_POS = 1.0             # one silicon diode conducts positive swings
 N_NEG = 2.0             # two in series conduct negative swings (asymmetry)
-NEWTON_ITERS = 8
-NEWTON_MAX_STEP = 0.2   # volt; keeps Newton from overshooting on the exponentials
+NEWTON_ITERS = 5       # enough for 1e-9 V on white noise at full drive
 
 DRIVE_DB_MIN = 6.0
 DRIVE_DB_MAX = 30.0
 OUTPUT_TRIM = 0.7
+
+CHUNK = 2400            # samples per lane of the vectorised run
+PREROLL = 4800          # samples a lane replays to settle its state (100 ms)
 
 
 def drive_gain(drive):
@@ -81,6 +83,12 @@ def diode_clipper(u, sample_rate=SAMPLE_RATE):
 
     C dv/dt = (u - v) / R - Is (exp(v / (n+ Vt)) - exp(-v / (n- Vt)))
     Backward Euler is L-stable, so the stiff diode term cannot make it ring.
+    Each step solves g(v) = v (1 + k_rc) + k_d d(v) - rhs = 0, d(v) the diode
+    current term. g is increasing, convex for v > 0 and concave for v < 0,
+    and the root has the sign of rhs; Newton started beyond the root on that
+    side converges monotonically. Both the linear solution (diodes off) and
+    the diodes-only solution lie beyond the root, so the smaller of the two
+    is the start.
     """
     dt = 1.0 / sample_rate
     k_rc = dt / (R_SERIES * C_SHUNT)
@@ -90,16 +98,28 @@ def diode_clipper(u, sample_rate=SAMPLE_RATE):
     v = np.zeros(u.shape[:-1])
     out = np.empty_like(u)
     for n in range(u.shape[-1]):
-        un = u[..., n]
-        v_prev = v
+        rhs = v + k_rc * u[..., n]
+        linear = rhs / (1.0 + k_rc)
+        positive = rhs >= 0.0
+        diodes_only = np.log1p(np.abs(rhs) / k_d) * np.where(positive, a_pos, -a_neg)
+        v = np.where(positive, np.minimum(linear, diodes_only),
+                     np.maximum(linear, diodes_only))
         for _ in range(NEWTON_ITERS):
             e_pos = np.exp(v / a_pos)
             e_neg = np.exp(-v / a_neg)
-            g = v - v_prev - k_rc * (un - v) + k_d * (e_pos - e_neg)
+            g = v * (1.0 + k_rc) + k_d * (e_pos - e_neg) - rhs
             dg = 1.0 + k_rc + k_d * (e_pos / a_pos + e_neg / a_neg)
-            v = v - np.clip(g / dg, -NEWTON_MAX_STEP, NEWTON_MAX_STEP)
+            v = v - g / dg
         out[..., n] = v
     return out
+
+
+def run_chain(x, gain):
+    """The whole circuit on rows of x that all start at rest; gain per row."""
+    pre = one_pole_lowpass(one_pole_highpass(x, 80.0), 8000.0)
+    clipped = diode_clipper(gain[:, None] * pre)
+    post = one_pole_lowpass(one_pole_highpass(clipped, 30.0), 5000.0)
+    return OUTPUT_TRIM * post
 
 
 def process(x, drive):
@@ -107,15 +127,27 @@ def process(x, drive):
 
     drive: knob in [0, 1], a scalar or one value per leading-axis row.
     Returns float64 output of the same shape as x; every row starts at rest.
+
+    The per-sample loops cost the same for one row as for a hundred, so each
+    row is cut into chunks that run side by side. A chunk first replays the
+    PREROLL samples before it, which brings its state to where a serial run
+    would have it: the circuit forgets its past within a few 30 Hz time
+    constants (5 ms each), and 100 ms of preroll leaves < 1e-7 of difference.
     """
     x = np.asarray(x, dtype=np.float64)
-    gain = drive_gain(drive)
-    if gain.ndim:
-        gain = gain.reshape(gain.shape + (1,))
-    pre = one_pole_lowpass(one_pole_highpass(x, 80.0), 8000.0)
-    clipped = diode_clipper(gain * pre)
-    post = one_pole_lowpass(one_pole_highpass(clipped, 30.0), 5000.0)
-    return OUTPUT_TRIM * post
+    lead_shape, length = x.shape[:-1], x.shape[-1]
+    rows = x.reshape(-1, length)
+    gains = np.broadcast_to(drive_gain(drive), lead_shape).reshape(-1)
+
+    n_chunks = max(1, -(-length // CHUNK))
+    padded = np.zeros((rows.shape[0], PREROLL + n_chunks * CHUNK))
+    padded[:, PREROLL:PREROLL + length] = rows
+    lanes = np.stack([padded[:, c * CHUNK:c * CHUNK + PREROLL + CHUNK]
+                      for c in range(n_chunks)], axis=1)
+    lane_gains = np.repeat(gains, n_chunks)
+    out = run_chain(lanes.reshape(-1, PREROLL + CHUNK), lane_gains)
+    out = out[:, PREROLL:].reshape(rows.shape[0], n_chunks * CHUNK)[:, :length]
+    return out.reshape(x.shape)
 
 
 def _main():

@@ -112,7 +112,7 @@ int rtg_cmd_infer(int argc, char **argv)
         goto out;
     }
     rtg_plan_process_long(plan, x.data, y, x.frames);
-    if (rtg_csv_write(strcmp(out_path, "-") ? out_path : "/dev/stdout", y, x.frames,
+    if (rtg_csv_write(out_path, y, x.frames,
                       model->out_ch, &err)) {
         rtg_cli_fail("%s", err.msg);
         goto out;

@@ -139,7 +139,11 @@ done:
 
 int rtg_csv_write(const char *path, const float *data, long frames, int channels, rtg_error *err)
 {
-    FILE *f = fopen(path, "w");
+    /* "-" is the process's stdout as it stands: reopening /dev/stdout would
+     * truncate a file the shell redirected to, and break `>>`. */
+    const int to_stdout = strcmp(path, "-") == 0;
+    const char *name = to_stdout ? "stdout" : path;
+    FILE *f = to_stdout ? stdout : fopen(path, "w");
     if (!f)
         return rtg_error_set(err, RTG_EIO, "%s: cannot create: %s", path, strerror(errno));
     for (long t = 0; t < frames; t++) {
@@ -147,8 +151,9 @@ int rtg_csv_write(const char *path, const float *data, long frames, int channels
             fprintf(f, c ? ",%.9g" : "%.9g", (double)data[t * channels + c]);
         fputc('\n', f);
     }
-    if (fclose(f) != 0)
-        return rtg_error_set(err, RTG_EIO, "%s: write error", path);
+    const int bad = to_stdout ? (fflush(f) != 0 || ferror(f)) : fclose(f) != 0;
+    if (bad)
+        return rtg_error_set(err, RTG_EIO, "%s: write error", name);
     return RTG_OK;
 }
 

@@ -23,7 +23,7 @@ typedef struct rtg_csv {
  * lines are skipped. Errors are "FILE:LINE:COL: message". */
 int rtg_csv_read(const char *path, rtg_csv *out, rtg_error *err);
 
-/* Writes frames x channels values, "%.9g" each. */
+/* Writes frames x channels values, "%.9g" each; path "-" is stdout. */
 int rtg_csv_write(const char *path, const float *data, long frames, int channels, rtg_error *err);
 
 void rtg_csv_free(rtg_csv *c);

@@ -77,9 +77,11 @@ typedef struct rtg_layer_desc {
      *            as torch.nn.Conv1d does with left padding.
      *            stride > 1: an output is computed on every stride-th call
      *            frame (the first frame after reset is one) and held between.
-     * CONV1D_STATELESS: w as CONV1D; time_in frames of in_features, packed
-     *            channel-major as RTNeural does: in_ch = in_features*time_in,
-     *            out_ch = out_filters*time_out.
+     * CONV1D_STATELESS: w as CONV1D; one frame holds time_in steps of
+     *            features_in channels, time-major with channels innermost
+     *            (x[step * features_in + c], Keras' (time, channels)
+     *            flattened): in_ch = time_in*features_in, out_ch =
+     *            time_out*features_out.
      * CONV2D:    w[filters_out][filters_in][kernel_size (time)][kernel_features],
      *            b[filters_out]; in_ch = features_in*filters_in.
      * LSTM:      w = W_ih[4H][in_ch], u = W_hh[4H][H], b = b_ih + b_hh [4H]

@@ -16,19 +16,34 @@ float rtg_db_to_gain(float db)
     return expf(db * 0.11512925464970228f); /* ln(10) / 20 */
 }
 
+/* Frames of a moving ramp take their own gain; the rest of the block (all
+ * of it, almost always) is one constant scale, written so it vectorises. */
 static void gain_run(const rtg_step *s, int frames)
 {
     gain_state *st = s->state;
     const float *x = s->in[0] + st->v.offset;
     const int stride = s->in_ch[0], oc = s->out_ch;
     float *y = s->out;
-    for (int t = 0; t < frames; t++) {
-        /* the last frame of a ramp computes exactly st->gain, so both
-         * branches agree wherever a block boundary falls */
-        const float g = ramp_moving(&st->db) ? rtg_db_to_gain(ramp_next(&st->db)) : st->gain;
+    int t = 0;
+    for (; t < frames && ramp_moving(&st->db); t++) {
+        /* the last frame of a ramp computes exactly st->gain, so the two
+         * loops agree wherever a block boundary falls */
+        const float g = rtg_db_to_gain(ramp_next(&st->db));
         for (int c = 0; c < oc; c++)
             y[(size_t)t * oc + c] = x[(size_t)t * stride + c] * g;
     }
+    const float g = st->gain;
+    if (stride == oc) {
+        const size_t n = (size_t)(frames - t) * (size_t)oc;
+        x += (size_t)t * oc;
+        y += (size_t)t * oc;
+        for (size_t i = 0; i < n; i++)
+            y[i] = x[i] * g;
+        return;
+    }
+    for (; t < frames; t++)
+        for (int c = 0; c < oc; c++)
+            y[(size_t)t * oc + c] = x[(size_t)t * stride + c] * g;
 }
 
 static void gain_param(const rtg_step *s, int index, float value)

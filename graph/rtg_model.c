@@ -1,6 +1,8 @@
 /* rtg_model.c — model files to layer descriptions: format detection, the
  * model under construction, and checked access to JSON tensors. The formats
- * themselves are read in rtg_model_keras.c and rtg_model_torch.c. */
+ * themselves are read in rtg_model_keras.c, rtg_model_torch.c,
+ * rtg_model_aidax.c (AIDA-X's keys around Keras layers), rtg_model_guitarml.c
+ * and rtg_nam.c. */
 #include "rtg_model.h"
 
 #include <errno.h>
@@ -32,9 +34,16 @@ int rtg_model_fail(rtg_model_build *mb, int code, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (mb->layer >= 0)
-        return rtg_error_set(mb->err, code, "%s: layer %d (%s): %s", mb->path, mb->layer,
-                             mb->what, msg);
-    return rtg_error_set(mb->err, code, "%s: %s", mb->path, msg);
+        rtg_error_set(mb->err, code, "%s: layer %d (%s): %s", mb->path, mb->layer, mb->what,
+                      msg);
+    else
+        rtg_error_set(mb->err, code, "%s: %s", mb->path, msg);
+    /* Names from the file (keys, strings) may hold control characters; the
+     * message stays one line whatever the file says. */
+    for (char *c = mb->err ? mb->err->msg : NULL; c && *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    return code;
 }
 
 rtg_layer_desc *rtg_model_add_layer(rtg_model_build *mb)
@@ -92,6 +101,15 @@ int rtg_model_check_chain(rtg_model_build *mb, int takes, int gives)
 }
 
 /* ---- tensors ---------------------------------------------------------- */
+
+const char *rtg_json_printable(const char *s, char *buf, size_t size)
+{
+    size_t n = 0;
+    for (; s && s[n] && n + 1 < size; n++)
+        buf[n] = (unsigned char)s[n] < 0x20 || s[n] == 0x7f ? '?' : s[n];
+    buf[n] = '\0';
+    return buf;
+}
 
 const char *rtg_json_kind(const json_t *v)
 {
@@ -239,6 +257,8 @@ static void build_free(rtg_model_build *mb)
         free(mb->chunks[i].p);
     free(mb->chunks);
     free(mb->layers);
+    free(mb->ref_in); /* NULL once moved into a model */
+    free(mb->ref_out);
 }
 
 /* Moves the weights of layers first.. into one store and hands the model out. */
@@ -296,6 +316,14 @@ static int build_finish(rtg_model_build *mb, rtg_model **out)
     m->out_ch = m->layers[n - 1].out_ch;
     m->store_floats = total;
     snprintf(m->path, sizeof m->path, "%s", mb->path);
+    m->meta = mb->meta;
+    m->in_gain_db = mb->in_gain_db;
+    m->out_gain_db = mb->out_gain_db;
+    m->skip = mb->skip;
+    m->ref_in = mb->ref_in;
+    m->ref_out = mb->ref_out;
+    m->n_ref = mb->n_ref;
+    mb->ref_in = mb->ref_out = NULL;
     *out = m;
     return RTG_OK;
 }
@@ -345,7 +373,9 @@ static int load(const char *path, const char *prefix, int layer_index, rtg_model
         return rtg_nam_load(path, out, err);
     }
     int rc;
-    if (json_is_object(root) && json_object_get(root, "layers")) {
+    if (rtg_model_is_guitarml(root)) {
+        rc = rtg_model_read_guitarml(&mb, root, prefix, layer_index);
+    } else if (json_is_object(root) && json_object_get(root, "layers")) {
         if (prefix && (layer_index < 0 || *prefix))
             rc = rtg_model_fail(&mb, RTG_EINVAL,
                                 "a layer of a Keras model is named by its index (FILE#N), "
@@ -354,12 +384,15 @@ static int load(const char *path, const char *prefix, int layer_index, rtg_model
             rc = rtg_model_read_keras(&mb, root, prefix ? layer_index : -1);
         if (rc == RTG_OK && prefix)
             mb.first = layer_index;
+        else if (rc == RTG_OK)
+            rc = rtg_model_read_aidax(&mb, root);
     } else if (is_state_dict(root)) {
         rc = rtg_model_read_torch(&mb, root, prefix, layer_index);
     } else {
         rc = rtg_model_fail(&mb, RTG_ENOTSUP,
-                            "not a model format rtgraph reads (expected RTNeural Keras JSON "
-                            "with \"layers\", or a PyTorch state dict of tensors)");
+                            "not a model format rtgraph reads (expected RTNeural Keras or "
+                            "AIDA-X JSON with \"layers\", a PyTorch state dict of tensors, "
+                            "GuitarML JSON with \"model_data\" and \"state_dict\", or .nam)");
     }
     if (rc == RTG_OK)
         rc = build_finish(&mb, out);
@@ -386,5 +419,7 @@ void rtg_model_free(rtg_model *m)
     free(m->layers);
     free(m->store);
     free(m->wavenet); /* one allocation, see rtg_nam.c */
+    free(m->ref_in);
+    free(m->ref_out);
     free(m);
 }

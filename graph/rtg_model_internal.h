@@ -34,6 +34,13 @@ typedef struct rtg_model_build {
     /* message context: the layer being read, or -1 */
     int layer;
     char what[64];      /* its type (and name) as the file spells it */
+    /* Whole-model extras a reader found (AIDA-X, GuitarML); moved into the
+     * model by rtg_model.c, ref_in/ref_out freed there on failure. */
+    rtg_model_meta meta;
+    float in_gain_db, out_gain_db;
+    int skip;
+    float *ref_in, *ref_out;
+    long n_ref;
 } rtg_model_build;
 
 /* Sets the message context to layer `index` described by `fmt`. */
@@ -80,6 +87,10 @@ void rtg_tensor_copy(const rtg_tensor *t, float *dst);
  * conversions read straight from the JSON. */
 float rtg_tensor_at(const rtg_tensor *t, int i, int j, int k, int l);
 
+/* A string from the file made fit for a one-line message: at most size-1
+ * bytes, control characters replaced by '?'. Returns buf. */
+const char *rtg_json_printable(const char *s, char *buf, size_t size);
+
 /* "an object", "a string", ... for messages. */
 const char *rtg_json_kind(const json_t *v);
 
@@ -93,6 +104,29 @@ const char *rtg_tensor_shape(const rtg_tensor *t, char *buf, size_t size);
 int rtg_model_read_keras(rtg_model_build *mb, const json_t *root, int last);
 int rtg_model_read_torch(rtg_model_build *mb, const json_t *root, const char *prefix,
                          int layer_index);
+
+/* AIDA-X's keys around the Keras layers just read (a whole model): in_skip,
+ * in_gain, out_gain, metadata, samplerate, input_batch/output_batch. The
+ * sample rate defaults to AIDA-X's 48000 for a file that is AIDA-X (.aidax
+ * or any of its keys), else stays 0. rtg_model_aidax.c. */
+int rtg_model_read_aidax(rtg_model_build *mb, const json_t *root);
+
+/* A GuitarML / Automated-GuitarAmpModelling file: has "model_data" or
+ * "state_dict" at the top. */
+int rtg_model_is_guitarml(const json_t *root);
+
+/* Reads one: the whole SimpleRNN (prefix NULL) with its skip, or, for a
+ * graph's `weights:` reference, the state_dict tensors under `prefix` as
+ * rtg_model_read_torch does. rtg_model_guitarml.c. */
+int rtg_model_read_guitarml(rtg_model_build *mb, const json_t *root, const char *prefix,
+                            int layer_index);
+
+/* Optional "metadata" object (name, author or modeled_by, gear_*, tone_type,
+ * loudness, input/output_level_dbu, samplerate) and a top-level
+ * "samplerate"/"name"/"author", into mb->meta. A samplerate may be a
+ * number or a numeric string; anything else is an error. Sets *stated to
+ * whether a sample rate was given. rtg_model_aidax.c. */
+int rtg_model_read_meta(rtg_model_build *mb, const json_t *root, int *stated);
 
 /* Checks, before the next layer is added, that it takes `takes` channels
  * when the previous layer (or the model input) gives `gives`. */

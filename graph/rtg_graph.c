@@ -19,7 +19,7 @@ const char *const graph_field_names[F_N_FIELDS] = {
     [F_WEIGHTS] = "weights", [F_FILE] = "file", [F_ALPHA] = "alpha", [F_FROM] = "from",
     [F_COUNT] = "count", [F_MAX_SAMPLES] = "max_samples", [F_MIN] = "min", [F_MAX] = "max",
     [F_KERNEL_SIZE] = "kernel_size", [F_DILATION] = "dilation", [F_GROUPS] = "groups",
-    [F_STRIDE] = "stride",
+    [F_STRIDE] = "stride", [F_RESAMPLE] = "resample", [F_NORMALIZE] = "normalize",
 };
 
 #define IN1 (FB(F_OP) | FB(F_IN))
@@ -39,7 +39,7 @@ static const op_def op_defs[] = {
     {"sigmoid", OP_ACT, RTG_LAYER_ACTIVATION, RTG_ACT_SIGMOID, 1, 1, IN1, FB(F_IN), NULL, 0},
     {"softmax", OP_ACT, RTG_LAYER_ACTIVATION, RTG_ACT_SOFTMAX, 1, 1, IN1, FB(F_IN), NULL, 0},
     {"elu", OP_ACT, RTG_LAYER_ACTIVATION, RTG_ACT_ELU, 1, 1, IN1 | FB(F_ALPHA), FB(F_IN), NULL, 0},
-    {"model", OP_MODEL, 0, 0, 1, 1, IN1 | FB(F_FILE), FB(F_IN) | FB(F_FILE), NULL, 0},
+    {"model", OP_MODEL, 0, 0, 1, 1, IN1 | FB(F_FILE) | FB(F_RESAMPLE) | FB(F_NORMALIZE), FB(F_IN) | FB(F_FILE), NULL, 0},
     {"gain", OP_GAIN, 0, 0, 1, 1, IN1 | PARAMS, FB(F_IN), "db", 0},
     {"add", OP_ADD, 0, 0, 1, MANY, IN1, FB(F_IN), NULL, 0},
     {"mul", OP_MUL, 0, 0, 2, 2, IN1, FB(F_IN), NULL, 0},
@@ -113,6 +113,23 @@ static int read_number(loader *L, const yaml_node_t *v, const gnode *n, node_fie
         return fail(L, v, n, f, "%s%s is out of range %g..%g", whatbuf, rtg_yaml_text(v), lo, hi);
     *out = x;
     return RTG_OK;
+}
+
+/* YAML's core-schema booleans, unquoted: true/True/TRUE, false/False/FALSE. */
+static int read_bool(loader *L, const yaml_node_t *v, const gnode *n, node_field f, int *out)
+{
+    static const char *const yes[] = {"true", "True", "TRUE"}, *const no[] = {"false", "False", "FALSE"};
+    const char *s = rtg_yaml_text(v);
+    if (s && v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+        for (int i = 0; i < 3; i++) {
+            if (!strcmp(s, yes[i]))
+                return *out = 1, RTG_OK;
+            if (!strcmp(s, no[i]))
+                return *out = 0, RTG_OK;
+        }
+    if (s && v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+        return fail(L, v, n, f, "expected true or false, got '%s'", s);
+    return fail(L, v, n, f, "expected true or false, got %s", rtg_yaml_kind(v));
 }
 
 static int read_string(loader *L, const yaml_node_t *v, const gnode *n, node_field f,
@@ -294,6 +311,12 @@ static int parse_node_fields(loader *L, gnode *n)
         n->param_max = (float)hi;
     }
     if (n->field[F_FILE] && (rc = read_string(L, n->field[F_FILE], n, F_FILE, &s)))
+        return rc;
+    n->resample = 1;
+    if (n->field[F_RESAMPLE] && (rc = read_bool(L, n->field[F_RESAMPLE], n, F_RESAMPLE, &n->resample)))
+        return rc;
+    if (n->field[F_NORMALIZE] &&
+        (rc = read_bool(L, n->field[F_NORMALIZE], n, F_NORMALIZE, &n->normalize)))
         return rc;
     if (n->field[F_WEIGHTS] && n->field[F_WEIGHTS]->type != YAML_MAPPING_NODE &&
         (rc = read_string(L, n->field[F_WEIGHTS], n, F_WEIGHTS, &s)))
@@ -693,7 +716,10 @@ static int load_model_graph(const char *path, const rtg_graph_options *opt, rtg_
     int rc = rtg_model_load(path, &m, err);
     if (rc)
         return rc;
-    g->sample_rate = opt && opt->sample_rate > 0 ? opt->sample_rate : 48000;
+    /* nothing else says: the model's own rate, so it runs unresampled */
+    g->sample_rate = opt && opt->sample_rate > 0 ? opt->sample_rate
+                     : m->meta.sample_rate > 0    ? m->meta.sample_rate
+                                                  : 48000;
     g->block_size = 128;
     g->n_inputs = m->in_ch;
     g->n_outputs = m->out_ch;
@@ -783,6 +809,14 @@ int rtg_graph_load(const char *path, const rtg_graph_options *opt, rtg_graph **o
         return rc;
     }
     g->n_outputs = g->plan->n_outputs;
+    for (int i = 0; i < g->n_nodes; i++) {
+        rtg_graph_node *n = &g->nodes[i];
+        for (int s = n->first_step; s < n->first_step + n->n_steps; s++) {
+            const rtg_model_slot *slot = rtg_model_slot_at(g->plan, s);
+            if (slot)
+                n->latency = rtg_model_unit_latency(rtg_model_slot_unit(slot));
+        }
+    }
     *out = g;
     return RTG_OK;
 }

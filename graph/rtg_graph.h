@@ -10,9 +10,13 @@
  *
  * A `model` node becomes a model slot (rtg_model_slot.h): one step that runs
  * the model built into its own plan, so it can be swapped while the graph
- * runs. A model file (RTNeural JSON, anything that starts with '{') given
- * where a graph is expected loads as a one-node graph: inputs = the model's
- * input channels, one `model` node (a slot), outputs = its channels.
+ * runs. A model trained at another rate than the graph's runs resampled
+ * (`resample: false` makes that an error) and `normalize: true` scales it to
+ * NAM's loudness target; see rtg_model_slot.h. A model file (RTNeural JSON,
+ * .nam: anything that starts with '{') given where a graph is expected
+ * loads as a one-node graph: inputs = the model's input channels, one
+ * `model` node (a slot), outputs = its channels; it runs at the caller's
+ * rate, else the rate the model states, else 48000.
  *
  * Params are named `NODE.PARAM` (`drive.db`) or `NODE.PARAM.K` for one
  * entry of a list param (`blend.weights.1`). rtg_graph_find_param resolves a
@@ -51,6 +55,7 @@ typedef struct rtg_graph_node {
     char op[16];
     int first_step, n_steps; /* the plan steps it became, incl. gathers */
     int out_ch;
+    int latency;             /* frames its output runs late: a resampled model's */
 } rtg_graph_node;
 
 /* A loaded graph. Read-only for users; free with rtg_graph_free. */

@@ -266,12 +266,19 @@ static int compile_model(loader *L, gnode *n, const rtg_op_source *v)
         return graph_fail(L, RTG_EINVAL, n->src[0].at, n, F_IN,
                           "'%s' gives %d channel%s but model '%s' takes %d", src_text(&n->src[0]),
                           v->channels, v->channels == 1 ? "" : "s", rtg_yaml_text(f), m->in_ch);
+    const double rate = m->meta.sample_rate;
+    if (!n->resample && rate > 0 && rate != L->sample_rate)
+        return graph_fail(L, RTG_EINVAL, f, n, F_FILE,
+                          "model '%s' was trained at %g Hz but the graph runs at %g Hz, and the "
+                          "node says resample: false", rtg_yaml_text(f), rate, L->sample_rate);
     /* A slot, not the layers inlined: the model can then be swapped while
      * the rest of the graph keeps running (rtg_model_slot.h). */
     int in;
     if ((rc = contiguous(L, n, v, &in)))
         return rc;
-    int out = rtg_plan_add_model_slot(L->b, m, in, n->name, L->max_block, L->sample_rate, NULL, &sub);
+    const rtg_model_slot_opts opts = {.no_resample = !n->resample, .normalize = n->normalize};
+    int out = rtg_plan_add_model_slot_with(L->b, m, in, n->name, L->max_block, L->sample_rate,
+                                           &opts, NULL, &sub);
     if (out < 0)
         return wrap(L, out, f, n, F_FILE, &sub);
     n->out_buf = out;
@@ -325,6 +332,10 @@ static int compile_dsp(loader *L, gnode *n, rtg_op_source *v)
         out_ch = 0;
         for (int i = 0; i < n->n_src; i++)
             out_ch += v[i].channels;
+        if (out_ch > GRAPH_MAX_CHANNELS) /* 256 sources of 4096 could make a million */
+            return graph_fail(L, RTG_EINVAL, n->field[F_IN], n, F_IN,
+                              "the sources give %d channels together, at most %d", out_ch,
+                              GRAPH_MAX_CHANNELS);
         rc = RTG_OK;
         break;
     case OP_SLICE:

@@ -24,6 +24,7 @@
 typedef enum node_field {
     F_OP, F_IN, F_PARAMS, F_SMOOTH_MS, F_WEIGHTS, F_FILE, F_ALPHA, F_FROM, F_COUNT,
     F_MAX_SAMPLES, F_MIN, F_MAX, F_KERNEL_SIZE, F_DILATION, F_GROUPS, F_STRIDE,
+    F_RESAMPLE, F_NORMALIZE,
     F_N_FIELDS,
     F_OUTPUTS, /* the graph's `outputs`, in messages */
     F_NONE     /* a message about no field */
@@ -75,6 +76,8 @@ typedef struct gnode {
     /* numeric fields as validated */
     double alpha;
     int from, count, max_samples, conv[4]; /* conv: kernel_size, dilation, groups, stride; 0 = not stated */
+    int resample, normalize; /* model: resample a model trained at another rate (default 1);
+                                scale to NAM's loudness target (default 0) */
     /* compile results */
     int out_buf, out_ch;
     int placed; /* topological order done */

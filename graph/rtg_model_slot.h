@@ -23,6 +23,21 @@
  * it, and the next fade waits for that collection, so at most one unit is
  * ever parked and none is dropped or freed on the audio thread.
  *
+ * A model trained at another rate than the graph's (meta.sample_rate stated
+ * and different) runs resampled: the unit converts its input to the model's
+ * rate, runs the model there and converts back (rtg_resampler, rtg_ops.h),
+ * which delays the node's output by rtg_model_unit_latency frames. Each unit
+ * carries its own converters, built with it off the audio thread, so a swap
+ * to a model of another rate just works; the converters' state is not
+ * carried across a swap (only the model's is), so a resampled unit always
+ * fades in, even an identical copy. A slot made with no_resample refuses
+ * such models instead, at build and at rtg_model_slot_check.
+ *
+ * A slot made with normalize scales each unit's output by
+ * 10^((RTG_NORMALIZE_TARGET_DB - loudness) / 20), loudness being what the
+ * model file states (NAM metadata), as NeuralAmpModelerPlugin's output
+ * normalisation does; a model that states none plays unscaled.
+ *
  * Ownership: units handed to a slot belong to it until handed back by
  * rtg_model_slot_swap / rtg_model_slot_collect. Before rtg_plan_free of a
  * plan holding slots, call rtg_model_slots_release(plan) (rtg_graph_free
@@ -41,9 +56,19 @@ typedef struct rtg_model_unit rtg_model_unit;
 /* The slot state of one plan step (lives in the host plan's arena). */
 typedef struct rtg_model_slot rtg_model_slot;
 
+/* The loudness NAM's plugin normalises models to, dB. */
+#define RTG_NORMALIZE_TARGET_DB (-18.0)
+
+/* How a slot treats the models it runs; all zero is the default. */
+typedef struct rtg_model_slot_opts {
+    int no_resample; /* 1: a model trained at another rate is an error */
+    int normalize;   /* 1: scale to RTG_NORMALIZE_TARGET_DB by the stated loudness */
+} rtg_model_slot_opts;
+
 /* Builds `m` into a unit for blocks of up to `max_block` frames at
- * `sample_rate`: validated, laid out, reset and pre-warmed, ready to be
- * swapped in. Thread: non-real-time. */
+ * `sample_rate` (the graph's; the model is resampled when it states another
+ * rate): validated, laid out, reset and pre-warmed, ready to be swapped in.
+ * Thread: non-real-time. */
 int rtg_model_unit_build(const rtg_model *m, int max_block, double sample_rate,
                          rtg_model_unit **out, rtg_error *err);
 
@@ -58,6 +83,18 @@ int rtg_model_unit_out_ch(const rtg_model_unit *u);
 const char *rtg_model_unit_path(const rtg_model_unit *u);
 const rtg_plan *rtg_model_unit_plan(const rtg_model_unit *u);
 
+/* Graph-rate frames the unit's resampling delays its output by (0: the
+ * model runs at the graph's rate). Thread: any. */
+int rtg_model_unit_latency(const rtg_model_unit *u);
+
+/* The rate the model runs at: its training rate when it is resampled,
+ * else the graph's. Thread: any. */
+double rtg_model_unit_rate(const rtg_model_unit *u);
+
+/* The gain normalize applies to this unit, dB (0 when the model states no
+ * loudness); *has_loudness says whether it does. Thread: any. */
+double rtg_model_unit_normalize_db(const rtg_model_unit *u, int *has_loudness);
+
 /* Appends a slot step that runs `m` on buffer `in` (which must have
  * m->in_ch channels). `max_block` and `sample_rate` must be the builder's
  * (a builder does not tell them). Like a layer desc, `m` need only live
@@ -68,13 +105,25 @@ const rtg_plan *rtg_model_unit_plan(const rtg_model_unit *u);
 int rtg_plan_add_model_slot(rtg_plan_builder *b, const rtg_model *m, int in, const char *label,
                             int max_block, double sample_rate, int *step, rtg_error *err);
 
+/* The same with options (NULL: the defaults). With no_resample, a model
+ * trained at another rate is an error naming both rates. The step's report
+ * label (rtg_step_info, what `rtgraph check` prints) is `label` followed by
+ * what the slot does besides running the model, e.g.
+ * "amp [resampled 44100->48000 Hz, latency 102 frames; normalized +5.20 dB]".
+ * Thread: non-real-time. */
+int rtg_plan_add_model_slot_with(rtg_plan_builder *b, const rtg_model *m, int in,
+                                 const char *label, int max_block, double sample_rate,
+                                 const rtg_model_slot_opts *opts, int *step, rtg_error *err);
+
 /* The slot of step `step` of `p`, or NULL if that step is not a slot.
  * Thread: any (reads only what the build fixed). */
 rtg_model_slot *rtg_model_slot_at(const rtg_plan *p, int step);
 
 /* Checks, before sending it, that unit `u` can run in slot `s`: same input
- * and output channel counts, blocks at least as long. The message says
- * what differs. Thread: non-real-time (reads only what the build fixed). */
+ * and output channel counts, blocks at least as long, built for the slot's
+ * sample rate, and not resampled when the slot says no_resample. The
+ * message says what differs. Thread: non-real-time (reads only what the
+ * build fixed). */
 int rtg_model_slot_check(const rtg_model_slot *s, const rtg_model_unit *u, rtg_error *err);
 
 /* 1 if every slot of `p` got its unit at build time (0 only after an
@@ -100,6 +149,11 @@ int rtg_model_slot_busy(const rtg_model_slot *s);
 /* The unit the slot currently plays (the incoming one during a fade).
  * Thread: as rtg_model_slot_swap, or any while the plan is not running. */
 const rtg_model_unit *rtg_model_slot_unit(const rtg_model_slot *s);
+
+/* Output frames the slot's resampling ever had to fill with silence (0
+ * unless a latency measurement was wrong; tests check it). Thread: as
+ * rtg_model_slot_swap. */
+unsigned long rtg_model_slot_shortfalls(const rtg_model_slot *s);
 
 /* Frees every unit held by every slot of `p` (current, incoming, queued,
  * parked). Thread: non-real-time, once the plan no longer runs. */

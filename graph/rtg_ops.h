@@ -61,4 +61,62 @@ int rtg_op_control(rtg_plan_builder *b, float value, int ramp_samples, int out,
 /* The linear gain of `db` decibels, exactly as the gain step computes it. */
 float rtg_db_to_gain(float db);
 
+/* ---- Rate conversion around an inner process ----
+ *
+ * Not a plan step: what runs between the two converters (a model trained at
+ * another rate) gets a different number of frames than the plan's block, so
+ * the step that owns that process (a model slot) calls the resampler.
+ *
+ * rtg_resampler_process takes `frames` frames at the outer rate, converts
+ * them to the inner rate (libsamplerate, medium sinc), runs `inner` on the
+ * frames that gave (0..rtg_resampler_inner_block, any count, so the inner
+ * process must be streaming and split-invariant), converts the result back
+ * and returns exactly `frames` frames through a FIFO primed with
+ * rtg_resampler_latency frames of silence. The latency is measured at build
+ * as the most the converters ever run behind, so no split of the signal
+ * into blocks leaves the FIFO short, and the output, bit for bit, does not
+ * depend on the split: the signal comes back delayed by exactly the latency
+ * (the converters' filters are linear-phase and time-aligned).
+ *
+ * libsamplerate allocates in src_new only: src_process and src_reset work
+ * in the state src_new made, so process and reset are real-time safe.
+ */
+typedef struct rtg_resampler rtg_resampler;
+
+/* The inner process: `frames` frames of in_ch channels in, out_ch out.
+ * Thread: audio. */
+typedef void (*rtg_resample_inner_fn)(void *ctx, const float *in, float *out, int frames);
+
+/* How far apart outer and inner rates may be (libsamplerate allows 256x;
+ * beyond 16x the buffers and the latency grow past any use). */
+#define RTG_RESAMPLE_MAX_RATIO 16
+
+/* Makes the converters and buffers for blocks of up to `max_block` outer
+ * frames and measures the latency; ready to process (as after reset).
+ * Thread: non-real-time. */
+int rtg_resampler_new(double outer_rate, double inner_rate, int in_ch, int out_ch, int max_block,
+                      rtg_resampler **out, rtg_error *err);
+
+/* Frees (NULL is fine). Thread: non-real-time. */
+void rtg_resampler_free(rtg_resampler *r);
+
+/* See above. `frames` is 1..max_block. Thread: audio, real-time safe. */
+void rtg_resampler_process(rtg_resampler *r, const float *in, float *out, int frames,
+                           rtg_resample_inner_fn inner, void *ctx);
+
+/* Back to the state after build: converters cleared, the FIFO holding the
+ * latency's silence. Thread: any, real-time safe, not during process. */
+void rtg_resampler_reset(rtg_resampler *r);
+
+/* Outer-rate frames the output runs behind the input. Thread: any. */
+int rtg_resampler_latency(const rtg_resampler *r);
+
+/* Most inner frames one call hands the inner process. Thread: any. */
+int rtg_resampler_inner_block(const rtg_resampler *r);
+
+/* Output frames that came out as silence because the FIFO ran short: 0
+ * unless the latency measurement is wrong (tests check it). Thread: the
+ * processing thread's. */
+unsigned long rtg_resampler_shortfalls(const rtg_resampler *r);
+
 #endif

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rtg_cpu.h"
+
 enum { STEP_LAYER, STEP_CUSTOM };
 
 typedef struct pb_buffer {
@@ -38,6 +40,7 @@ struct rtg_plan_builder {
     int n_outputs;
     int *out_buf, *out_chan;
     long prewarm_samples;
+    size_t bytes; /* weights, state and held bytes so far (rtg_plan_builder_bytes) */
 };
 
 /* Growth of the builder's arrays; non-real-time, so realloc is fine. */
@@ -99,6 +102,10 @@ int rtg_plan_buffer(rtg_plan_builder *b, int channels)
 {
     if (channels < 1)
         return RTG_EINVAL;
+    /* Bounded count and size keep every later sum far from overflowing. */
+    if (b->n_bufs > 2 * RTG_PLAN_MAX_STEPS ||
+        (size_t)b->max_block * (size_t)channels > RTG_PLAN_MAX_BYTES / sizeof(float))
+        return RTG_ENOMEM;
     if (grow((void **)&b->bufs, &b->cap_bufs, b->n_bufs + 1, sizeof *b->bufs))
         return RTG_ENOMEM;
     pb_buffer *buf = &b->bufs[b->n_bufs];
@@ -116,39 +123,67 @@ int rtg_plan_buffer_channels(const rtg_plan_builder *b, int id)
     return b->bufs[id].ch;
 }
 
+int rtg_plan_builder_max_block(const rtg_plan_builder *b)
+{
+    return b->max_block;
+}
+
 int rtg_plan_step_count(const rtg_plan_builder *b)
 {
     return b->n_steps;
 }
 
+size_t rtg_plan_builder_bytes(const rtg_plan_builder *b)
+{
+    return b->bytes;
+}
+
+/* Counts `bytes` more against RTG_PLAN_MAX_BYTES, or fails naming `label`. */
+static int charge(rtg_plan_builder *b, size_t bytes, const char *label, rtg_error *err)
+{
+    if (bytes > RTG_PLAN_MAX_BYTES - b->bytes)
+        return rtg_error_set(err, RTG_ENOMEM,
+                             "%s: needs %zu bytes of weights and state, but the plan already "
+                             "holds %zu of the %zu MiB a plan may hold",
+                             label, bytes, b->bytes, RTG_PLAN_MAX_BYTES >> 20);
+    b->bytes += bytes;
+    return RTG_OK;
+}
+
 /* Common bookkeeping for a new step: input/output buffer checks and
  * lifetimes. Returns the new step or NULL with err set. */
+/* Appends a step; NULL with err set and *rc the status code on failure. */
 static pb_step *new_step(rtg_plan_builder *b, const int *in, int n_in, int out,
-                         const char *label, rtg_error *err)
+                         const char *label, rtg_error *err, int *rc)
 {
     if (out <= 0 || out >= b->n_bufs) {
-        rtg_error_set(err, RTG_EINVAL, "%s: bad output buffer %d", label, out);
+        *rc = rtg_error_set(err, RTG_EINVAL, "%s: bad output buffer %d", label, out);
+        return NULL;
+    }
+    if (b->n_steps >= RTG_PLAN_MAX_STEPS) {
+        *rc = rtg_error_set(err, RTG_ENOMEM, "%s: more than %d steps in one plan", label,
+                      RTG_PLAN_MAX_STEPS);
         return NULL;
     }
     if (b->bufs[out].writer != -2) {
-        rtg_error_set(err, RTG_EINVAL, "%s: output buffer %d is already written", label, out);
+        *rc = rtg_error_set(err, RTG_EINVAL, "%s: output buffer %d is already written", label, out);
         return NULL;
     }
     for (int i = 0; i < n_in; i++) {
         if (in[i] < 0 || in[i] >= b->n_bufs || b->bufs[in[i]].writer == -2) {
-            rtg_error_set(err, RTG_EINVAL, "%s: input %d reads a buffer nothing writes", label, i);
+            *rc = rtg_error_set(err, RTG_EINVAL, "%s: input %d reads a buffer nothing writes", label, i);
             return NULL;
         }
     }
     if (grow((void **)&b->steps, &b->cap_steps, b->n_steps + 1, sizeof *b->steps)) {
-        rtg_error_set(err, RTG_ENOMEM, "out of memory");
+        *rc = rtg_error_set(err, RTG_ENOMEM, "out of memory");
         return NULL;
     }
     pb_step *s = &b->steps[b->n_steps];
     memset(s, 0, sizeof *s);
     s->in = malloc(sizeof(int) * (size_t)(n_in > 0 ? n_in : 1));
     if (!s->in) {
-        rtg_error_set(err, RTG_ENOMEM, "out of memory");
+        *rc = rtg_error_set(err, RTG_ENOMEM, "out of memory");
         return NULL;
     }
     memcpy(s->in, in, sizeof(int) * (size_t)n_in);
@@ -181,9 +216,11 @@ int rtg_plan_add_layer(rtg_plan_builder *b, const rtg_layer_desc *d, int in, int
     if (b->bufs[out].ch != d->out_ch)
         return rtg_error_set(err, RTG_EINVAL, "%s: %s gives %d channels but its output has %d",
                              label, rtg_layer_type_name(d->type), d->out_ch, b->bufs[out].ch);
-    pb_step *s = new_step(b, &in, 1, out, label, err);
+    if ((rc = charge(b, (mem.weight_floats + mem.state_floats) * sizeof(float), label, err)))
+        return rc;
+    pb_step *s = new_step(b, &in, 1, out, label, err, &rc);
     if (!s)
-        return RTG_EINVAL;
+        return rc;
     s->kind = STEP_LAYER;
     s->desc = *d;
     s->mem = mem;
@@ -197,6 +234,12 @@ int rtg_plan_add_custom(rtg_plan_builder *b, const rtg_custom_step *c, rtg_error
     const char *label = c->label ? c->label : "step";
     if (!c->run)
         return rtg_error_set(err, RTG_EINVAL, "%s: no run function", label);
+    if (c->state_bytes > RTG_PLAN_MAX_BYTES || c->held_bytes > RTG_PLAN_MAX_BYTES)
+        return rtg_error_set(err, RTG_ENOMEM, "%s: needs more than the %zu MiB a plan may hold",
+                             label, RTG_PLAN_MAX_BYTES >> 20);
+    int rc = charge(b, c->state_bytes + c->held_bytes, label, err);
+    if (rc)
+        return rc;
     void *ctx = NULL;
     if (c->init_ctx_bytes) {
         ctx = malloc(c->init_ctx_bytes);
@@ -204,10 +247,10 @@ int rtg_plan_add_custom(rtg_plan_builder *b, const rtg_custom_step *c, rtg_error
             return rtg_error_set(err, RTG_ENOMEM, "out of memory");
         memcpy(ctx, c->init_ctx, c->init_ctx_bytes);
     }
-    pb_step *s = new_step(b, c->in, c->n_in, c->out, label, err);
+    pb_step *s = new_step(b, c->in, c->n_in, c->out, label, err, &rc);
     if (!s) {
         free(ctx);
-        return RTG_EINVAL;
+        return rc;
     }
     s->kind = STEP_CUSTOM;
     s->custom = *c;
@@ -308,6 +351,8 @@ static void reset_layer(const rtg_step *s)
 {
     rtg_layer_reset(s->layer);
 }
+
+static int has_state(const rtg_step *s);
 
 /* Bump allocator over the arena while laying it out. */
 typedef struct carve {
@@ -426,10 +471,32 @@ rtg_plan *rtg_plan_build(rtg_plan_builder *b, rtg_error *err)
     p->n_outputs = b->n_outputs;
     p->sample_rate = b->sample_rate;
     p->prewarm_samples = b->prewarm_samples;
+    p->guard = 1;
+    p->nonfinite_step = -1;
+    (void)rtg_cpu_isa(); /* the guard's dispatch: first read here, not on the audio thread */
     size_t pool = place_buffers(b);
     carve c = {NULL, 0};
     layout(b, p, &c, pool);
     p->arena_bytes = (c.used + RTG_ALIGN - 1) / RTG_ALIGN * RTG_ALIGN;
+    /* The arena holds weights, state and signal buffers; nested plans
+     * (held bytes) come on top. */
+    size_t held = 0;
+    for (int i = 0; i < b->n_steps; i++)
+        if (b->steps[i].kind == STEP_CUSTOM)
+            held += b->steps[i].custom.held_bytes;
+    if (p->arena_bytes > RTG_PLAN_MAX_BYTES - held) {
+        rtg_error_set(err, RTG_ENOMEM,
+                      "the plan needs %zu MiB (a %zu-byte arena with %zu bytes of signal "
+                      "buffers, %zu bytes in nested models), more than the %zu MiB a plan "
+                      "may hold", (p->arena_bytes + held) >> 20, p->arena_bytes, pool, held,
+                      RTG_PLAN_MAX_BYTES >> 20);
+        goto fail;
+    }
+    if (p->prewarm_samples > RTG_PLAN_MAX_PREWARM) {
+        rtg_error_set(err, RTG_ENOMEM, "a pre-warm of %ld frames is more than the %ld a plan "
+                      "may run", p->prewarm_samples, RTG_PLAN_MAX_PREWARM);
+        goto fail;
+    }
     if (posix_memalign(&p->arena, RTG_ALIGN, p->arena_bytes ? p->arena_bytes : RTG_ALIGN)) {
         p->arena = NULL;
         rtg_error_set(err, RTG_ENOMEM, "cannot allocate a %zu-byte arena", p->arena_bytes);
@@ -453,6 +520,13 @@ rtg_plan *rtg_plan_build(rtg_plan_builder *b, rtg_error *err)
         p->info[i] = b->steps[i].info;
         if (b->steps[i].kind == STEP_LAYER)
             p->weight_floats += b->steps[i].mem.weight_floats;
+    }
+    /* The guard checks the output block only when a stateless step writes
+     * an output: the others' blocks are checked already. */
+    for (int k = 0; k < b->n_outputs; k++) {
+        int w = b->bufs[b->out_buf[k]].writer;
+        if (w >= 0 && !has_state(&p->steps[w]))
+            p->guard_outputs = 1;
     }
     rtg_plan_prewarm(p);
     goto done;
@@ -483,16 +557,123 @@ void rtg_plan_prewarm(rtg_plan *p)
     }
 }
 
+/* A float is Inf or NaN when its bits without the sign are at least those
+ * of +Inf. Testing the largest such pattern once at the end keeps the loop
+ * a plain integer max reduction (and, max: two operations per vector) that
+ * the compiler vectorises whatever the floating-point flags. */
+RTG_INLINE int all_finite(const float *x, size_t n)
+{
+    uint32_t top = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, x + i, sizeof bits);
+        bits &= 0x7fffffffu;
+        top = bits > top ? bits : top;
+    }
+    return top < 0x7f800000u;
+}
+
+#if RTG_X86
+RTG_TARGET_AVX2 static int all_finite_avx2(const float *x, size_t n)
+{
+    return all_finite(x, n);
+}
+#endif
+
+/* Dispatched through rtg_cpu_isa() (a cached value: rtg_plan_build reads
+ * it first, off the audio thread) rather than an ifunc, whose resolver
+ * would run before a sanitizer's runtime is up. */
+int rtg_all_finite(const float *x, size_t n)
+{
+#if RTG_X86
+    if (rtg_cpu_isa() >= RTG_ISA_AVX2)
+        return all_finite_avx2(x, n);
+#endif
+    return all_finite(x, n);
+}
+
+/* Steps that carry streaming state: a layer with state (recurrent, conv),
+ * or a custom step with a reset (delay lines, model slots, smoothed
+ * params). Only these can keep a NaN once it is in, so only their outputs
+ * are checked per step; a stateless step's NaN reaches one of them or the
+ * plan's outputs, which are checked too. */
+static int has_state(const rtg_step *s)
+{
+    return s->layer ? s->layer->state_floats > 0 : s->reset != NULL;
+}
+
+/* The first of steps 0..last whose output block is not finite, as well
+ * as the buffers (reused by liveness) still tell; -2 if none is. For
+ * reports only: the slow path. */
+static int first_nonfinite(const rtg_plan *p, int last, int frames)
+{
+    for (int i = 0; i <= last && i < p->n_steps; i++)
+        if (!rtg_all_finite(p->steps[i].out, (size_t)frames * (size_t)p->steps[i].out_ch))
+            return i;
+    return -2;
+}
+
+#define NO_EVENT (-3)
+
+/* run_steps with the guard: a stateful step whose output block is not all
+ * finite has that block zeroed, and its state reset, before any later step
+ * reads it, so one misbehaving node neither poisons the nodes after it nor
+ * keeps its own broken state. Returns the step to report for this block
+ * (the stateless step that made the NaN, when there was one before; -1:
+ * the input) or NO_EVENT. */
+static int run_steps_guarded(rtg_plan *p, int frames)
+{
+    int event = NO_EVENT;
+    const size_t ni = (size_t)frames * (size_t)p->n_inputs;
+    if (!rtg_all_finite(p->input, ni)) {
+        for (size_t i = 0; i < ni; i++)
+            if (!rtg_all_finite(p->input + i, 1))
+                p->input[i] = 0;
+        event = -1;
+    }
+    const rtg_step *s = p->steps, *end = p->steps + p->n_steps;
+    for (; s < end; s++) {
+        s->run(s, frames);
+        if (!has_state(s))
+            continue;
+        const size_t n = (size_t)frames * (size_t)s->out_ch;
+        if (rtg_all_finite(s->out, n))
+            continue;
+        if (event == NO_EVENT)
+            event = first_nonfinite(p, (int)(s - p->steps), frames);
+        memset(s->out, 0, sizeof(float) * n);
+        s->reset(s);
+    }
+    return event;
+}
+
 void rtg_plan_process(rtg_plan *p, const float *in, float *out, int frames)
 {
     memcpy(p->input, in, sizeof(float) * (size_t)frames * (size_t)p->n_inputs);
-    run_steps(p, frames);
+    int event = NO_EVENT;
+    if (p->guard)
+        event = run_steps_guarded(p, frames);
+    else
+        run_steps(p, frames);
     const int no = p->n_outputs;
     for (int k = 0; k < no; k++) {
         const float *src = p->out_ptr[k];
         const int stride = p->out_stride[k];
         for (int t = 0; t < frames; t++)
             out[t * no + k] = src[t * stride];
+    }
+    if (!p->guard)
+        return;
+    /* What a stateless step made non-finite and no stateful one caught:
+     * nothing to reset, the block is muted. */
+    if (p->guard_outputs && !rtg_all_finite(out, (size_t)frames * (size_t)no)) {
+        memset(out, 0, sizeof(float) * (size_t)frames * (size_t)no);
+        if (event == NO_EVENT)
+            event = first_nonfinite(p, p->n_steps - 1, frames);
+    }
+    if (event != NO_EVENT) { /* one event per block, however many steps it touched */
+        p->nonfinite++;
+        p->nonfinite_step = event;
     }
 }
 
@@ -519,6 +700,20 @@ void rtg_plan_set_param(rtg_plan *p, int step, int index, float value)
     if (step < 0 || step >= p->n_steps || !p->steps[step].param)
         return;
     p->steps[step].param(&p->steps[step], index, value);
+}
+
+void rtg_plan_set_guard(rtg_plan *p, int on)
+{
+    p->guard = on != 0;
+}
+
+unsigned long rtg_plan_take_nonfinite(rtg_plan *p, int *step)
+{
+    unsigned long n = p->nonfinite;
+    p->nonfinite = 0;
+    if (step)
+        *step = p->nonfinite_step;
+    return n;
 }
 
 double rtg_plan_macs(const rtg_plan *p)

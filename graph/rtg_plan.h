@@ -79,9 +79,23 @@ typedef struct rtg_plan {
     size_t signal_bytes;     /* signal buffers after liveness reuse */
     long prewarm_samples;    /* silence run through after every build (rtg_plan_prewarm) */
     rtg_step_info *info;     /* n_steps entries, heap (non-real-time use) */
+    /* The non-finite guard (rtg_plan_set_guard); the processing thread's. */
+    int guard;               /* 1 (the default): see rtg_plan_process */
+    int guard_outputs;       /* a stateless step writes an output: check them */
+    unsigned long nonfinite; /* guard events since rtg_plan_take_nonfinite */
+    int nonfinite_step;      /* step of the last one; -1: input, -2: output */
 } rtg_plan;
 
 typedef struct rtg_plan_builder rtg_plan_builder;
+
+/* What one plan may hold, so a hostile file gets a clear error instead of
+ * making the builder allocate gigabytes or run for minutes. Real models are
+ * far below each: the arena (weights, state, signal buffers) together with
+ * the nested plans of its model slots; steps (and twice as many buffers);
+ * frames of pre-warm (about 22 s at 48 kHz). */
+#define RTG_PLAN_MAX_BYTES ((size_t)1 << 30)
+#define RTG_PLAN_MAX_STEPS 65536
+#define RTG_PLAN_MAX_PREWARM (1L << 20)
 
 /* Starts a plan for blocks of up to `max_block` frames with `n_inputs`
  * input channels at `sample_rate`. Returns NULL on allocation failure.
@@ -95,15 +109,23 @@ void rtg_plan_builder_free(rtg_plan_builder *b);
 int rtg_plan_input(rtg_plan_builder *b);
 
 /* A new signal buffer of `channels` channels; returns its id (>= 1) or a
- * negative code. Memory is assigned at build time by liveness. */
+ * negative code (RTG_ENOMEM past 2 x RTG_PLAN_MAX_STEPS buffers, or for one
+ * buffer larger than RTG_PLAN_MAX_BYTES). Memory is assigned at build time
+ * by liveness. */
 int rtg_plan_buffer(rtg_plan_builder *b, int channels);
 
 /* Channel count of buffer `id`. */
 int rtg_plan_buffer_channels(const rtg_plan_builder *b, int id);
 
+/* The most frames one block of the plan will hold (custom steps size their
+ * memory by it). */
+int rtg_plan_builder_max_block(const rtg_plan_builder *b);
+
 /* Appends a layer step reading buffer `in` and writing buffer `out`; the
- * desc is validated and measured now (errors name `label`), its weights are
- * copied at build time, so `d` need only live until rtg_plan_build. */
+ * desc is validated and measured now (errors name `label`; a layer that
+ * would take the plan past RTG_PLAN_MAX_BYTES or RTG_PLAN_MAX_STEPS is
+ * RTG_ENOMEM), its weights are copied at build time, so `d` need only live
+ * until rtg_plan_build. */
 int rtg_plan_add_layer(rtg_plan_builder *b, const rtg_layer_desc *d, int in, int out,
                        const char *label, rtg_error *err);
 
@@ -122,6 +144,9 @@ typedef struct rtg_custom_step {
     const char *label;
     const char *op;
     double macs;
+    size_t held_bytes;        /* memory the step owns outside the arena (a
+                                 model slot's nested plan), counted against
+                                 RTG_PLAN_MAX_BYTES */
 } rtg_custom_step;
 
 /* Appends a custom step; returns its step index or a negative code. */
@@ -129,6 +154,11 @@ int rtg_plan_add_custom(rtg_plan_builder *b, const rtg_custom_step *c, rtg_error
 
 /* Number of steps added so far (the index the next step will get). */
 int rtg_plan_step_count(const rtg_plan_builder *b);
+
+/* Bytes the plan holds so far apart from its signal buffers (which are
+ * placed at build time): layer weights and state, custom step state and
+ * held bytes. Checked against RTG_PLAN_MAX_BYTES as steps are added. */
+size_t rtg_plan_builder_bytes(const rtg_plan_builder *b);
 
 /* Output channel k of the plan is channel chan[k] of buffer buf[k]. */
 int rtg_plan_set_outputs(rtg_plan_builder *b, int n, const int *buf, const int *chan,
@@ -140,11 +170,22 @@ int rtg_plan_set_outputs(rtg_plan_builder *b, int n, const int *buf, const int *
 void rtg_plan_request_prewarm(rtg_plan_builder *b, long samples);
 
 /* Lays out the arena, builds every layer and custom step, resets the plan
- * and pre-warms it. Consumes the builder whatever the outcome. */
+ * and pre-warms it. Consumes the builder whatever the outcome. Fails with
+ * RTG_ENOMEM when the arena (with held bytes) would pass RTG_PLAN_MAX_BYTES
+ * or the pre-warm RTG_PLAN_MAX_PREWARM frames. */
 rtg_plan *rtg_plan_build(rtg_plan_builder *b, rtg_error *err);
 
 /* Processes `frames` (1..max_block) frames: `in` holds frames x n_inputs
  * interleaved samples, `out` receives frames x n_outputs.
+ *
+ * With the guard on (the default), the output never holds NaN or Inf: a
+ * non-finite input sample is replaced by 0; a step with streaming state
+ * (a recurrent or conv layer, a model slot, a delay line) whose output
+ * block is not all finite (bad weights, a model driven into overflow) has
+ * that block zeroed and its state reset before any later step reads it;
+ * and an output block that a stateless step made non-finite is zeroed.
+ * Each such block is one event for rtg_plan_take_nonfinite. The check is
+ * one vectorised pass over those blocks while they are still in cache.
  * Thread: audio, real-time safe. */
 void rtg_plan_process(rtg_plan *p, const float *in, float *out, int frames);
 
@@ -166,6 +207,20 @@ void rtg_plan_prewarm(rtg_plan *p);
  * thread after draining its queue; offline renders call it between blocks.
  * Thread: the thread that processes. */
 void rtg_plan_set_param(rtg_plan *p, int step, int index, float value);
+
+/* Turns the non-finite guard (see rtg_plan_process) on or off. A plan
+ * nested inside a step (a model slot's unit) has it off: the step that
+ * runs it is checked, and reset, as one node. Thread: the thread that
+ * processes, or any before the plan runs. */
+void rtg_plan_set_guard(rtg_plan *p, int on);
+
+/* Guard events since the last call (0: none), and in *step the step of
+ * the last one (-1: the plan's input; -2: the plan's output, its stateless
+ * producer not found). Thread: the thread that processes; real-time safe. */
+unsigned long rtg_plan_take_nonfinite(rtg_plan *p, int *step);
+
+/* 1 if all n floats at x are finite. Thread: any, real-time safe. */
+int rtg_all_finite(const float *x, size_t n);
 
 /* Total multiply-accumulates per frame over all steps. */
 double rtg_plan_macs(const rtg_plan *p);

@@ -31,6 +31,12 @@
  * engine, which frees it. rtg_engine_process never allocates, frees,
  * locks, waits or does I/O, and runs with denormals flushed to zero.
  *
+ * Its output never holds NaN or Inf: a node whose output block does (bad
+ * weights, a model driven into overflow) has that block zeroed and its
+ * state reset, so it recovers by itself; each such block is counted
+ * (rtg_engine_stats.nonfinite_events) and reported, off the audio thread,
+ * through rtg_engine_next_event.
+ *
  * Thread rules, per function below: "audio" = the one thread that calls
  * rtg_engine_process (it may change, never overlap); "control" = any
  * other thread, several at once allowed; "real-time safe" = no allocation,
@@ -162,11 +168,36 @@ typedef struct rtg_engine_stats {
     uint64_t rejected;    /* commands refused (by the caller's thread or, when
                              the graph they named was replaced, the audio thread) */
     uint64_t generation;  /* of the graph the audio thread plays */
+    uint64_t nonfinite_events; /* blocks in which a node's output (or the host's
+                                  input) held NaN or Inf: that block of it was
+                                  zeroed and the node's state reset, so the audio
+                                  never carries NaN or Inf; see rtg_engine_next_event */
 } rtg_engine_stats;
 
 /* Reads the counters. Each is read atomically; the set is not one
  * snapshot. Thread: any, real-time safe. */
 void rtg_engine_get_stats(const rtg_engine *e, rtg_engine_stats *s);
+
+/* Something the audio thread met and dealt with, reported off it. */
+enum { RTG_ENGINE_EVENT_NONFINITE = 1 };
+
+typedef struct rtg_engine_event {
+    int kind;             /* RTG_ENGINE_EVENT_NONFINITE: a node's output block held
+                             NaN or Inf; it was zeroed and the node's state reset */
+    char node[64];        /* the node; "(input)" for the host's input samples (each
+                             non-finite one replaced by 0), "(output)" for an
+                             output block whose maker is not known (the engine's
+                             crossfade of two huge signals) */
+    uint64_t generation;  /* the graph it happened in */
+    uint64_t first_callback, last_callback; /* rtg_engine_process calls, from 1 */
+    uint64_t count;       /* blocks it stands for: repeats of one node coalesce */
+} rtg_engine_event;
+
+/* Takes the oldest event not yet taken: returns 1 with *ev set, or 0 when
+ * there is none. The engine keeps the latest 32 (repeats of one node in
+ * one graph coalesce into one event while it is not taken); older ones
+ * are dropped but stay counted in rtg_engine_stats. Thread: control. */
+int rtg_engine_next_event(rtg_engine *e, rtg_engine_event *ev);
 
 #ifdef __cplusplus
 }

@@ -26,7 +26,9 @@ static void help(FILE *f)
             "rate runs at the file's). OUT's format follows its extension (.wav, .flac,\n"
             ".aiff, .ogg, ...; none means WAV), in 32-bit float where the format has it.\n"
             "OUT appears only when the render is complete: it is written beside OUT under\n"
-            "a temporary name and renamed at the end.\n"
+            "a temporary name and renamed at the end. NaN and Inf never reach OUT: a\n"
+            "block in which a node produces them is muted, the node reset, and a\n"
+            "warning says so.\n"
             "\n"
             "  --block N          frames per process call, 1..8192 (default: the graph's\n"
             "                     block_size); the output is the same for every N\n"
@@ -58,6 +60,17 @@ static void progress(long done, long total, int *shown)
     bar[40] = 0;
     fprintf(stderr, "\r[%s] %3d%%", bar, pct);
     fflush(stderr);
+}
+
+/* The node of plan step `step` (-1: the graph's input), for messages. */
+static const char *step_node(const rtg_graph *g, int step)
+{
+    if (step < 0)
+        return NULL;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (step >= g->nodes[i].first_step && step < g->nodes[i].first_step + g->nodes[i].n_steps)
+            return g->nodes[i].name;
+    return g->plan->info[step].label;
 }
 
 typedef struct render_job {
@@ -123,6 +136,11 @@ static int render(const render_job *job)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     long pos = 0;
+    /* The plan's non-finite guard (on by default) keeps NaN and Inf out of
+     * the file; what it muted is said at the end. */
+    unsigned long muted = 0;
+    int muted_step = -1;
+    long muted_at = -1;
     while (!interrupted) {
         long n = rtg_audio_read(in, x, chunk, &err);
         if (n < 0) {
@@ -138,6 +156,14 @@ static int render(const render_job *job)
                 for (int c = 0; c < ni; c++)
                     xin[t * ni + c] = x[t];
         rtg_automation_process(g->plan, &autom, pos, xin, y, n, block);
+        int step;
+        unsigned long bad = rtg_plan_take_nonfinite(g->plan, &step);
+        if (bad) {
+            if (!muted)
+                muted_at = pos;
+            muted += bad;
+            muted_step = step;
+        }
         if (rtg_audio_write(out, y, n, &err)) {
             rtg_cli_fail("%s", err.msg);
             break;
@@ -154,6 +180,21 @@ static int render(const render_job *job)
         rtg_cli_fail("interrupted: %s was not written", job->out_path);
         status = 130;
         goto done;
+    }
+    if (muted) {
+        const char *node = step_node(g, muted_step);
+        char where[128];
+        if (node)
+            snprintf(where, sizeof where, "node '%s'", node);
+        else
+            snprintf(where, sizeof where, "%s", muted_step == -1 ? "the input" : "the output");
+        fprintf(stderr,
+                "rtgraph: warning: %lu block%s held NaN/Inf (the first between %.2f and %.2f s, "
+                "the last in %s): %s\n",
+                muted, muted == 1 ? "" : "s", (double)muted_at / info.sample_rate,
+                (double)(muted_at + chunk) / info.sample_rate, where,
+                muted_step == -1 ? "those samples were replaced by 0"
+                                 : "muted, and any node that kept them reset");
     }
     if (status == 0 && rtg_audio_commit(out, &err)) {
         rtg_cli_fail("%s", err.msg);

@@ -165,6 +165,8 @@ static int write_stats_json(const char *path, rtg_engine *e, rtg_audio_device *d
         "nonfinite_samples", (json_int_t)ds.nonfinite, "dropped_frames",
         (json_int_t)ds.dropped_frames, "peak", ds.peak, "late_wakeups",
         (json_int_t)ds.late_wakeups);
+    if (j)
+        json_object_set_new(j, "nonfinite_events", json_integer((json_int_t)s.nonfinite_events));
 #ifdef RTG_AUDIO_GUARD
     json_object_set_new(j, "audio_guard",
                         json_pack("{s:b, s:I, s:I, s:I}", "active", rtg_guard_active(), "allocs",
@@ -270,6 +272,8 @@ done:;
         rtg_cli_fail("%s", err.msg);
         status = 1;
     }
+    if (con) /* what the guard met since the last tick */
+        rtg_console_report_events(con);
     rtg_console_stop(con);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

@@ -26,6 +26,7 @@
 
 #include "rtg_audio_file.h"
 #include "rtg_rt.h"
+#include "rtg_tsan.h" /* the rings' ordering, told to ThreadSanitizer */
 
 #define DEFAULT_FRAMES 256
 #define VIRTUAL_OUTPUT "rtgraph-out.wav"
@@ -147,14 +148,14 @@ static void count(atomic_uint_fast64_t *c, uint64_t n)
 static void record(rtg_audio_device *d, const float *y, int n)
 {
     struct rec_block b;
-    if (!ck_ring_dequeue_spsc_rec(&d->empty, d->empty_buf, &b)) {
+    if (!RTG_RING_GET(&d->empty, ck_ring_dequeue_spsc_rec(&d->empty, d->empty_buf, &b))) {
         count(&d->dropped, (uint64_t)n);
         return;
     }
     memcpy(d->pool + (size_t)b.index * (size_t)d->frames * (size_t)d->out_ch, y,
            sizeof(float) * (size_t)n * (size_t)d->out_ch);
     b.frames = n;
-    ck_ring_enqueue_spsc_rec(&d->full, d->full_buf, &b);
+    RTG_RING_PUT(&d->full, ck_ring_enqueue_spsc_rec(&d->full, d->full_buf, &b));
 }
 
 static void fill_input(rtg_audio_device *d, const float *dev_in, int n)
@@ -344,11 +345,11 @@ static void *writer_main(void *arg)
     for (;;) {
         int stop = atomic_load(&d->writer_stop);
         struct rec_block b;
-        while (ck_ring_dequeue_spsc_rec(&d->full, d->full_buf, &b)) {
+        while (RTG_RING_GET(&d->full, ck_ring_dequeue_spsc_rec(&d->full, d->full_buf, &b))) {
             const float *y = d->pool + (size_t)b.index * (size_t)d->frames * (size_t)d->out_ch;
             if (!d->rec_failed && rtg_audio_write(d->rec, y, b.frames, &d->rec_err))
                 d->rec_failed = 1;
-            ck_ring_enqueue_spsc_rec(&d->empty, d->empty_buf, &b);
+            RTG_RING_PUT(&d->empty, ck_ring_enqueue_spsc_rec(&d->empty, d->empty_buf, &b));
         }
         if (stop)
             return NULL;

@@ -68,12 +68,16 @@ void rtg_console_format_stats(rtg_engine *e, int one_line, char *buf, size_t siz
     rtg_engine_get_info(e, &info);
     const char *name = strrchr(info.graph, '/') ? strrchr(info.graph, '/') + 1 : info.graph;
     if (one_line) {
+        char muted[48] = ""; /* shown once the guard has muted anything */
+        if (s.nonfinite_events)
+            snprintf(muted, sizeof muted, " | NaN/Inf muted %llu",
+                     (unsigned long long)s.nonfinite_events);
         snprintf(buf, size,
                  "cpu %.1f%% (max %.1f%%) | callback p50 %.3f p99 %.3f p99.9 %.3f ms | xruns %llu | "
-                 "%s #%llu",
+                 "%s #%llu%s",
                  100 * s.load_mean, 100 * s.load_max, s.cb_p50_us * 1e-3, s.cb_p99_us * 1e-3,
                  s.cb_p999_us * 1e-3, (unsigned long long)s.xruns, name,
-                 (unsigned long long)s.generation);
+                 (unsigned long long)s.generation, muted);
         return;
     }
     snprintf(buf, size,
@@ -81,14 +85,38 @@ void rtg_console_format_stats(rtg_engine *e, int one_line, char *buf, size_t siz
              "callbacks %llu (%llu frames), xruns %llu\n"
              "callback  mean %.3f ms, p50 %.3f, p99 %.3f, p99.9 %.3f, max %.3f ms\n"
              "cpu load  mean %.2f%%, max %.2f%%\n"
+             "guard     %llu blocks of NaN/Inf output muted\n"
              "commands  %llu params, %llu swaps, %llu reloads, %llu refused",
              info.graph, (unsigned long long)s.generation, info.n_inputs, info.n_outputs,
              info.sample_rate, info.max_block, (unsigned long long)s.callbacks,
              (unsigned long long)s.frames, (unsigned long long)s.xruns, s.cb_mean_us * 1e-3,
              s.cb_p50_us * 1e-3, s.cb_p99_us * 1e-3, s.cb_p999_us * 1e-3, s.cb_max_us * 1e-3,
-             100 * s.load_mean, 100 * s.load_max, (unsigned long long)s.params,
+             100 * s.load_mean, 100 * s.load_max, (unsigned long long)s.nonfinite_events,
+             (unsigned long long)s.params,
              (unsigned long long)s.swaps, (unsigned long long)s.reloads,
              (unsigned long long)s.rejected);
+}
+
+void rtg_console_format_event(const rtg_engine_event *ev, char *buf, size_t size)
+{
+    char who[96], when[64];
+    if (!strcmp(ev->node, "(input)"))
+        snprintf(who, sizeof who, "the input held");
+    else if (!strcmp(ev->node, "(output)"))
+        snprintf(who, sizeof who, "the output held");
+    else
+        snprintf(who, sizeof who, "node '%s' produced", ev->node);
+    if (ev->count == 1)
+        snprintf(when, sizeof when, "callback %llu", (unsigned long long)ev->first_callback);
+    else
+        snprintf(when, sizeof when, "callbacks %llu..%llu", (unsigned long long)ev->first_callback,
+                 (unsigned long long)ev->last_callback);
+    snprintf(buf, size, "warning: %s NaN/Inf in %llu block%s (plan #%llu, %s): %s", who,
+             (unsigned long long)ev->count, ev->count == 1 ? "" : "s",
+             (unsigned long long)ev->generation, when,
+             !strcmp(ev->node, "(input)") ? "those samples were replaced by 0"
+             : ev->node[0] == '('         ? "muted"
+                                          : "muted, and any node that kept them reset");
 }
 
 static const char help_text[] =
@@ -366,8 +394,19 @@ int rtg_console_quit_requested(rtg_console *c)
     return atomic_load(&c->quit);
 }
 
+void rtg_console_report_events(rtg_console *c)
+{
+    rtg_engine_event ev;
+    while (rtg_engine_next_event(c->cfg.engine, &ev)) {
+        char text[256];
+        rtg_console_format_event(&ev, text, sizeof text);
+        rtg_console_say(c, "rtgraph: %s", text);
+    }
+}
+
 void rtg_console_tick(rtg_console *c)
 {
+    rtg_console_report_events(c);
     if (!c->cfg.status_line)
         return;
     char line[512];

@@ -41,9 +41,14 @@ int rtg_console_start(const rtg_console_config *cfg, rtg_console **out, rtg_erro
 /* 1 once `quit` was given. Thread: control. */
 int rtg_console_quit_requested(rtg_console *c);
 
-/* Redraws the status line (if enabled); call a few times a second.
- * Thread: control. */
+/* Prints the engine's new events (rtg_engine_next_event) as warnings on
+ * the message stream, then redraws the status line (if enabled); call a
+ * few times a second. Thread: control. */
 void rtg_console_tick(rtg_console *c);
+
+/* Prints the engine's events not yet taken, one warning line each.
+ * Thread: control. */
+void rtg_console_report_events(rtg_console *c);
 
 /* Stops the threads, clears the status line, frees. NULL is fine. */
 void rtg_console_stop(rtg_console *c);
@@ -63,5 +68,10 @@ int rtg_console_execute(rtg_engine *e, const char *line, FILE *out, rtg_error *e
 /* Formats the engine's counters, several lines (`stats`), or one line
  * (the status line) when `one_line` is set. */
 void rtg_console_format_stats(rtg_engine *e, int one_line, char *buf, size_t size);
+
+/* One line for an engine event, e.g. "warning: node 'amp' produced NaN/Inf
+ * in 3 blocks (plan #1, callbacks 40..42): muted, and any node that kept
+ * them reset". */
+void rtg_console_format_event(const rtg_engine_event *ev, char *buf, size_t size);
 
 #endif

@@ -17,6 +17,14 @@
  * generation G is applied to G's plan whether G is playing, fading in or
  * queued; if G was replaced before the command arrived, it is refused and
  * counted.
+ *
+ * The non-finite guard: every plan checks each step's output block (see
+ * rtg_plan_process) and mutes and resets a node that produced NaN or Inf;
+ * the audio thread counts those events, checks its own output once more,
+ * and sends a report (node, graph, callback) through `evts`, an SPSC ring
+ * that the housekeeping thread and rtg_engine_next_event drain into a
+ * small log where repeats coalesce. A full ring drops the report, never
+ * the count.
  */
 #define _GNU_SOURCE
 #include "rtgraph.h"
@@ -36,6 +44,7 @@
 #include "rtg_model_slot.h"
 #include "rtg_rt.h"
 #include "rtg_stats.h"
+#include "rtg_tsan.h"
 
 /* A built graph as the engine plays it. */
 typedef struct program {
@@ -43,6 +52,7 @@ typedef struct program {
     uint64_t gen;
     int n_slots;
     rtg_model_slot **slots; /* collected after every block */
+    const char **step_name; /* per plan step: its node's name, for guard reports */
     /* control side only (under the engine's lock) */
     int *slot_node;         /* graph node of each slot */
     char (*slot_path)[512]; /* the model each slot plays, as last sent */
@@ -68,6 +78,16 @@ struct rtg_ret {
 };
 CK_RING_PROTOTYPE(ret, rtg_ret)
 
+/* A guard report on its way from the audio thread to the event log. */
+struct rtg_evt {
+    uint64_t gen, callback, count;
+    char node[64];
+};
+CK_RING_PROTOTYPE(evt, rtg_evt)
+
+#define EVENT_RING 256 /* reports in flight; drained every few ms */
+#define EVENT_LOG 32   /* reports kept for rtg_engine_next_event */
+
 struct rtg_engine {
     /* fixed at init */
     int n_in, n_out, max_block, drain;
@@ -86,12 +106,19 @@ struct rtg_engine {
     struct rtg_cmd *cmd_buf;
     ck_ring_t rets;
     struct rtg_ret *ret_buf;
+    ck_ring_t evts;
+    struct rtg_evt *evt_buf;
 
     /* control side */
     pthread_mutex_t lock;
     program *latest; /* the graph names resolve against: the last one sent */
     uint64_t last_gen;
     char graph_path[512];
+
+    /* the event log (housekeeping and control threads) */
+    pthread_mutex_t ev_lock;
+    rtg_engine_event log[EVENT_LOG];
+    int log_head, log_n;
 
     /* housekeeping */
     pthread_t reaper;
@@ -122,6 +149,7 @@ static void program_free(program *p)
         rtg_graph_free(p->graph);
     }
     free(p->slots);
+    free(p->step_name);
     free(p->slot_node);
     free(p->slot_path);
     free(p->param_value);
@@ -161,7 +189,8 @@ static program *program_new(rtg_graph *g, rtg_error *err)
     p->slot_node = calloc(ns, sizeof *p->slot_node);
     p->slot_path = calloc(ns, sizeof *p->slot_path);
     p->param_value = calloc(np, sizeof *p->param_value);
-    if (!p->slots || !p->slot_node || !p->slot_path || !p->param_value) {
+    p->step_name = calloc((size_t)(g->plan->n_steps ? g->plan->n_steps : 1), sizeof *p->step_name);
+    if (!p->slots || !p->slot_node || !p->slot_path || !p->param_value || !p->step_name) {
         program_free(p);
         rtg_error_set(err, RTG_ENOMEM, "out of memory");
         return NULL;
@@ -178,6 +207,12 @@ static program *program_new(rtg_graph *g, rtg_error *err)
     }
     for (int i = 0; i < g->n_params; i++)
         p->param_value[i] = g->params[i].value;
+    for (int s = 0; s < g->plan->n_steps; s++)
+        p->step_name[s] = g->plan->info[s].label;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int s = g->nodes[i].first_step; s < g->nodes[i].first_step + g->nodes[i].n_steps; s++)
+            if (s >= 0 && s < g->plan->n_steps)
+                p->step_name[s] = g->nodes[i].name;
     return p;
 }
 
@@ -218,8 +253,38 @@ static void retired_free(const struct rtg_ret *r)
 static void reap(rtg_engine *e)
 {
     struct rtg_ret r;
-    while (ck_ring_dequeue_spsc_ret(&e->rets, e->ret_buf, &r))
+    while (RTG_RING_GET(&e->rets, ck_ring_dequeue_spsc_ret(&e->rets, e->ret_buf, &r)))
         retired_free(&r);
+}
+
+/* Moves reports from the ring into the log, coalescing repeats of one
+ * node in one graph into the newest entry and dropping the oldest entry
+ * when full. The caller holds ev_lock (so one thread at a time is the
+ * ring's consumer). */
+static void gather_events(rtg_engine *e)
+{
+    struct rtg_evt r;
+    while (RTG_RING_GET(&e->evts, ck_ring_dequeue_spsc_evt(&e->evts, e->evt_buf, &r))) {
+        if (e->log_n) {
+            rtg_engine_event *last = &e->log[(e->log_head + e->log_n - 1) % EVENT_LOG];
+            if (last->generation == r.gen && !strcmp(last->node, r.node)) {
+                last->count += r.count;
+                last->last_callback = r.callback;
+                continue;
+            }
+        }
+        if (e->log_n == EVENT_LOG) {
+            e->log_head = (e->log_head + 1) % EVENT_LOG;
+            e->log_n--;
+        }
+        rtg_engine_event *ev = &e->log[(e->log_head + e->log_n++) % EVENT_LOG];
+        memset(ev, 0, sizeof *ev);
+        ev->kind = RTG_ENGINE_EVENT_NONFINITE;
+        snprintf(ev->node, sizeof ev->node, "%s", r.node);
+        ev->generation = r.gen;
+        ev->first_callback = ev->last_callback = r.callback;
+        ev->count = r.count;
+    }
 }
 
 static void *reaper_main(void *arg)
@@ -228,6 +293,9 @@ static void *reaper_main(void *arg)
     const struct timespec tick = {0, 5 * 1000 * 1000};
     while (!atomic_load(&e->stop)) {
         reap(e);
+        pthread_mutex_lock(&e->ev_lock);
+        gather_events(e);
+        pthread_mutex_unlock(&e->ev_lock);
         clock_nanosleep(CLOCK_MONOTONIC, 0, &tick, NULL);
     }
     return NULL;
@@ -237,14 +305,14 @@ static void *reaper_main(void *arg)
 
 static unsigned rets_room(const rtg_engine *e)
 {
-    return ck_ring_capacity(&e->rets) - 1 - ck_ring_size(&e->rets);
+    return ck_ring_capacity(&e->rets) - 1 - RTG_RING_PEEK(ck_ring_size(&e->rets));
 }
 
 /* Room was checked by the caller. */
 static void retire(rtg_engine *e, int kind, void *ptr)
 {
     struct rtg_ret r = {kind, ptr};
-    ck_ring_enqueue_spsc_ret(&e->rets, e->ret_buf, &r);
+    RTG_RING_PUT(&e->rets, ck_ring_enqueue_spsc_ret(&e->rets, e->ret_buf, &r));
 }
 
 static program *find_gen(const rtg_engine *e, uint64_t gen)
@@ -308,7 +376,7 @@ static void drain(rtg_engine *e)
 {
     struct rtg_cmd c;
     for (int i = 0; i < e->drain && rets_room(e) >= 1; i++) {
-        if (!ck_ring_dequeue_mpsc_cmd(&e->cmds, e->cmd_buf, &c))
+        if (!RTG_RING_GET(&e->cmds, ck_ring_dequeue_mpsc_cmd(&e->cmds, e->cmd_buf, &c)))
             break;
         apply(e, &c);
     }
@@ -333,6 +401,30 @@ static void collect(rtg_engine *e)
     }
 }
 
+/* Counts `n` guard events of node `name` ("(input)", "(output)" for what
+ * no node made) in graph p, and reports them to the event log.
+ * Thread: audio, real-time safe (a fixed-size copy into the ring). */
+static void report_nonfinite(rtg_engine *e, const program *p, const char *name, uint64_t n)
+{
+    rtg_stats_add_own(&e->stats.nonfinite, n);
+    struct rtg_evt r = {.gen = p->gen, .callback = rtg_stats_read(&e->stats.callbacks) + 1,
+                        .count = n};
+    size_t k = 0;
+    for (; name && name[k] && k < sizeof r.node - 1; k++)
+        r.node[k] = name[k];
+    r.node[k] = 0;
+    /* full: the report is dropped, the count stands */
+    RTG_RING_PUT(&e->evts, ck_ring_enqueue_spsc_evt(&e->evts, e->evt_buf, &r));
+}
+
+static void take_nonfinite(rtg_engine *e, const program *p)
+{
+    int step;
+    unsigned long n = rtg_plan_take_nonfinite(p->graph->plan, &step);
+    if (n)
+        report_nonfinite(e, p, step == -1 ? "(input)" : step < 0 ? "(output)" : p->step_name[step], n);
+}
+
 static void run_block(rtg_engine *e, const float *in, float *out, int n)
 {
     if (e->queued && !e->next && !e->parked) {
@@ -341,8 +433,10 @@ static void run_block(rtg_engine *e, const float *in, float *out, int n)
         start_graph_fade(e, p);
     }
     rtg_plan_process(e->cur->graph->plan, in, out, n);
+    take_nonfinite(e, e->cur);
     if (e->next) {
         rtg_plan_process(e->next->graph->plan, in, e->mix, n);
+        take_nonfinite(e, e->next);
         const int ch = e->n_out;
         const float step = 1.0f / (float)e->fade_len;
         for (int t = 0; t < n; t++) {
@@ -359,6 +453,13 @@ static void run_block(rtg_engine *e, const float *in, float *out, int n)
             e->cur = e->next;
             e->next = NULL;
             atomic_store_explicit(&e->stats.generation, e->cur->gen, memory_order_relaxed);
+        }
+        /* Both plans' outputs are guarded; this catches only what the
+         * fade could make of two huge but finite signals. */
+        const size_t samples = (size_t)n * (size_t)ch;
+        if (!rtg_all_finite(out, samples)) {
+            memset(out, 0, sizeof(float) * samples);
+            report_nonfinite(e, e->cur, "(output)", 1);
         }
     }
     collect(e);
@@ -428,18 +529,21 @@ int rtg_engine_init(const rtg_engine_config *cfg, rtg_engine **out, rtg_error *e
     atomic_store(&e->stats.generation, 1);
     atomic_init(&e->stop, 0);
     pthread_mutex_init(&e->lock, NULL);
+    pthread_mutex_init(&e->ev_lock, NULL);
     unsigned qn = pow2_at_least((unsigned)(cfg->queue_size > 0 ? cfg->queue_size : 4096) + 1);
     /* Room for everything one block can hand back, many times over. */
     unsigned rn = pow2_at_least((unsigned)e->drain * 4 + 64);
     e->cmd_buf = calloc(qn, sizeof *e->cmd_buf);
     e->ret_buf = calloc(rn, sizeof *e->ret_buf);
     e->mix = calloc((size_t)e->max_block * (size_t)e->n_out, sizeof *e->mix);
-    if (!e->cmd_buf || !e->ret_buf || !e->mix) {
+    e->evt_buf = calloc(EVENT_RING, sizeof *e->evt_buf);
+    if (!e->cmd_buf || !e->ret_buf || !e->mix || !e->evt_buf) {
         rtg_engine_uninit(e);
         return rtg_error_set(err, RTG_ENOMEM, "out of memory");
     }
     ck_ring_init(&e->cmds, qn);
     ck_ring_init(&e->rets, rn);
+    ck_ring_init(&e->evts, EVENT_RING);
     int rc = pthread_create(&e->reaper, NULL, reaper_main, e);
     if (rc) {
         rtg_engine_uninit(e);
@@ -462,7 +566,7 @@ void rtg_engine_uninit(rtg_engine *e)
     if (e->ret_buf)
         reap(e);
     struct rtg_cmd c;
-    while (e->cmd_buf && ck_ring_dequeue_mpsc_cmd(&e->cmds, e->cmd_buf, &c)) {
+    while (e->cmd_buf && RTG_RING_GET(&e->cmds, ck_ring_dequeue_mpsc_cmd(&e->cmds, e->cmd_buf, &c))) {
         if (c.kind == CMD_MODEL)
             rtg_model_unit_free(c.ptr);
         else if (c.kind == CMD_GRAPH)
@@ -473,8 +577,10 @@ void rtg_engine_uninit(rtg_engine *e)
     program_free(e->queued);
     program_free(e->parked);
     pthread_mutex_destroy(&e->lock);
+    pthread_mutex_destroy(&e->ev_lock);
     free(e->cmd_buf);
     free(e->ret_buf);
+    free(e->evt_buf);
     free(e->mix);
     free(e);
 }
@@ -483,11 +589,11 @@ void rtg_engine_uninit(rtg_engine *e)
  * against one graph arrive in the order they were resolved). */
 static int send(rtg_engine *e, struct rtg_cmd *c, rtg_error *err)
 {
-    if (ck_ring_enqueue_mpsc_cmd(&e->cmds, e->cmd_buf, c))
+    if (RTG_RING_PUT(&e->cmds, ck_ring_enqueue_mpsc_cmd(&e->cmds, e->cmd_buf, c)))
         return RTG_OK;
     return rtg_error_set(err, RTG_ENOMEM,
                          "command queue full (%u waiting): the audio thread is not taking commands",
-                         ck_ring_size(&e->cmds));
+                         RTG_RING_PEEK(ck_ring_size(&e->cmds)));
 }
 
 static int refuse(rtg_engine *e, int rc)
@@ -665,4 +771,19 @@ void rtg_engine_get_stats(const rtg_engine *e, rtg_engine_stats *s)
     s->reloads = rtg_stats_read(&t->reloads);
     s->rejected = rtg_stats_read(&t->rejected);
     s->generation = rtg_stats_read(&t->generation);
+    s->nonfinite_events = rtg_stats_read(&t->nonfinite);
+}
+
+int rtg_engine_next_event(rtg_engine *e, rtg_engine_event *ev)
+{
+    pthread_mutex_lock(&e->ev_lock);
+    gather_events(e);
+    int have = e->log_n > 0;
+    if (have) {
+        *ev = e->log[e->log_head];
+        e->log_head = (e->log_head + 1) % EVENT_LOG;
+        e->log_n--;
+    }
+    pthread_mutex_unlock(&e->ev_lock);
+    return have;
 }

@@ -7,7 +7,7 @@ void rtg_stats_init(rtg_stats *s)
 {
     atomic_uint_fast64_t *all[] = {&s->callbacks, &s->frames, &s->time_ns, &s->max_ns,
                                    &s->max_load_ppm, &s->params, &s->swaps, &s->reloads,
-                                   &s->generation, &s->xruns, &s->rejected};
+                                   &s->generation, &s->nonfinite, &s->xruns, &s->rejected};
     for (unsigned i = 0; i < sizeof all / sizeof all[0]; i++)
         atomic_init(all[i], 0);
     for (int i = 0; i < RTG_STATS_BINS; i++)

@@ -18,6 +18,7 @@ typedef struct rtg_stats {
     atomic_uint_fast64_t callbacks, frames, time_ns, max_ns, max_load_ppm;
     atomic_uint_fast64_t hist[RTG_STATS_BINS];
     atomic_uint_fast64_t params, swaps, reloads, generation;
+    atomic_uint_fast64_t nonfinite; /* guard events: blocks muted for NaN/Inf */
     /* written by anyone */
     atomic_uint_fast64_t xruns, rejected;
 } rtg_stats;
@@ -33,6 +34,13 @@ void rtg_stats_callback(rtg_stats *s, int64_t ns, int frames, double sample_rate
 static inline void rtg_stats_bump(atomic_uint_fast64_t *c)
 {
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
+/* Adds n to a counter only the processing thread writes. Real-time safe. */
+static inline void rtg_stats_add_own(atomic_uint_fast64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
                           memory_order_relaxed);
 }
 

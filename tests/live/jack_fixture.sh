@@ -3,7 +3,7 @@
 # sound card needed) that the live tests play through, as a CTest fixture.
 #
 # start: runs `jackd -n $JACK_DEFAULT_SERVER -d dummy -r 48000 -p 1024` in
-# the background (again with --no-realtime if real-time is refused) and
+# the background (-p $RTG_JACK_PERIOD when set: tests/soak.sh runs at 128) (again with --no-realtime if real-time is refused) and
 # waits up to 5 s for `jack_wait -c` to say "running". If it never does,
 # it writes the reason to STATE_DIR/skip and still succeeds: the live tests
 # then skip (exit 77) with that message instead of failing or passing.
@@ -12,6 +12,7 @@ set -u
 cmd=${1:?usage: jack_fixture.sh start|stop STATE_DIR}
 state=${2:?usage: jack_fixture.sh start|stop STATE_DIR}
 server=${JACK_DEFAULT_SERVER:-rtgraph-test}
+period=${RTG_JACK_PERIOD:-1024}
 mkdir -p "$state"
 
 skip() {
@@ -22,7 +23,7 @@ skip() {
 
 # Starts jackd with extra server options "$@"; 0 once it runs.
 try_start() {
-    jackd -n "$server" "$@" -d dummy -r 48000 -p 1024 > "$state/jackd.log" 2>&1 &
+    jackd -n "$server" "$@" -d dummy -r 48000 -p "$period" > "$state/jackd.log" 2>&1 &
     pid=$!
     echo "$pid" > "$state/jackd.pid"
     i=0

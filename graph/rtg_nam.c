@@ -146,11 +146,53 @@ static size_t packed_count(const array_config *a, int first)
            (size_t)a->head_size * C + (size_t)a->head_size;
 }
 
+/* The model's WaveNet in one allocation: after `layers` come as many
+ * rtg_wavenet_layer_spec (both hold pointers, so the second stays aligned). */
 typedef struct wavenet_alloc {
     rtg_wavenet net;
     rtg_wavenet_array arrays[NAM_MAX_ARRAYS];
+    rtg_wavenet_array_spec specs[NAM_MAX_ARRAYS];
     rtg_wavenet_layer layers[];
 } wavenet_alloc;
+
+/* Points one array's kernel spec at its weights in NAM's own order (a copy
+ * of the file's weights array, read from *raw), and moves *raw past them. */
+static void spec_array(const array_config *c, rtg_wavenet_array_spec *as,
+                       rtg_wavenet_layer_spec *ls, const float **raw, int first)
+{
+    const float *p = *raw;
+    const size_t C = (size_t)c->channels, zc = (c->gated ? 2 : 1) * C, K = (size_t)c->kernel_size;
+    as->in_ch = first ? 1 : c->input_size;
+    as->channels = c->channels;
+    as->kernel_size = c->kernel_size;
+    as->gated = c->gated;
+    as->act = c->act;
+    as->alpha = c->alpha;
+    as->head_size = c->head_size;
+    as->n_layers = c->n_layers;
+    as->rechannel_w = p;
+    p += C * (size_t)as->in_ch;
+    as->layers = ls;
+    for (int l = 0; l < c->n_layers; l++) {
+        ls[l].dilation = c->dilations[l];
+        ls[l].conv_w = p;
+        p += zc * C * K;
+        ls[l].conv_b = p;
+        p += zc;
+        ls[l].mixin = p;
+        p += zc;
+        ls[l].res_w = p;
+        p += C * C;
+        ls[l].res_b = p;
+        p += C;
+    }
+    as->head_w = p;
+    p += (size_t)c->head_size * C;
+    as->head_b = c->head_bias ? p : NULL;
+    if (c->head_bias)
+        p += c->head_size;
+    *raw = p;
+}
 
 static int parse_array_config(const char *path, json_t *la, int i, array_config *a,
                               const array_config *prev, rtg_error *err)
@@ -299,6 +341,13 @@ static int parse_wavenet(const char *path, json_t *config, rtg_model *m, const f
         for (int l = 0; l < cfg[i].n_layers; l++)
             receptive += (long)cfg[i].dilations[l] * (cfg[i].kernel_size - 1);
     }
+    /* Pre-warm runs the receptive field; dilations of up to 65536 in up to
+     * 16 x 256 layers could ask for hours of it. */
+    if (receptive > RTG_PLAN_MAX_PREWARM) {
+        rc = rtg_error_set(err, RTG_ENOMEM, "%s: config: a receptive field of %ld samples, more "
+                           "than the %ld rtgraph runs", path, receptive, RTG_PLAN_MAX_PREWARM);
+        goto done;
+    }
     if (cfg[n_arrays - 1].head_size != 1) {
         rc = rtg_error_set(err, RTG_ENOTSUP, "%s: not supported: a last head_size of %d (mono out only)",
                            path, cfg[n_arrays - 1].head_size);
@@ -309,24 +358,31 @@ static int parse_wavenet(const char *path, json_t *config, rtg_model *m, const f
                            path, n_w, need);
         goto done;
     }
-    wavenet_alloc *wa = calloc(1, sizeof *wa + sizeof(rtg_wavenet_layer) * (size_t)n_layers);
-    m->store = malloc(sizeof(float) * packed);
+    wavenet_alloc *wa = calloc(1, sizeof *wa + (sizeof(rtg_wavenet_layer) +
+                                                 sizeof(rtg_wavenet_layer_spec)) * (size_t)n_layers);
+    /* The store: the packed descs' weights, then NAM's weights as they are
+     * (what the kernel spec points at). */
+    m->store = malloc(sizeof(float) * (packed + n_w));
     if (!wa || !m->store) {
         free(wa);
         rc = rtg_error_set(err, RTG_ENOMEM, "%s: out of memory", path);
         goto done;
     }
-    m->store_floats = packed;
+    m->store_floats = packed + n_w;
     wa->net.arrays = wa->arrays;
     wa->net.n_arrays = n_arrays;
-    const float *raw = w;
+    rtg_wavenet_layer_spec *lspecs = (rtg_wavenet_layer_spec *)&wa->layers[n_layers];
+    const float *raw = w, *nam = memcpy(m->store + packed, w, sizeof(float) * n_w);
     float *q = m->store;
     int at = 0;
     for (int i = 0; i < n_arrays; i++) {
         wa->arrays[i].layers = &wa->layers[at];
+        spec_array(&cfg[i], &wa->specs[i], &lspecs[at], &nam, i == 0);
         at += cfg[i].n_layers;
         q = place_array(&cfg[i], &wa->arrays[i], &raw, q, i == 0, i == n_arrays - 1, w[n_w - 1]);
     }
+    wa->net.spec = (rtg_wavenet_spec){.n_arrays = n_arrays, .arrays = wa->specs,
+                                      .head_scale = w[n_w - 1]};
     m->wavenet = &wa->net;
     m->in_ch = 1;
     m->out_ch = 1;

@@ -19,8 +19,8 @@
  *    which becomes the next array's head input. The condition is the raw
  *    input. Output = head_scale x the last array's head output; head_scale
  *    is the last entry of the weights array.
- *    It compiles into plan steps (rtg_plan_add_wavenet) built from the same
- *    conv1d and dense kernels as every other model, and the add op.
+ *    It compiles into one plan step (rtg_plan_add_wavenet) that runs the
+ *    fused WaveNet kernel of kernels/rtg_wavenet.h over each block.
  *
  * Anything else — other architectures, newer WaveNet options (bottleneck,
  * grouped convs, FiLM, head1x1, slimmable, a post-stack head, condition DSP)
@@ -33,13 +33,15 @@
 
 #include "rtg_model.h"
 #include "rtg_plan.h"
+#include "rtg_wavenet.h"
 
-/* The WaveNet as layer descs ready for a plan. Every signal between the
- * layers is packed as [x | condition] (C + 1 channels), so the input mixin
- * folds into the dilated conv as one more input channel that only the
- * newest tap reads, and the residual add carries the condition along
- * unchanged (its row of the 1x1 is zero). Weights are re-laid at load time
- * into the model's store; the descs point there. */
+/* The WaveNet as layer descs, for reports (multiply-accumulates per layer).
+ * Every signal between the layers is packed as [x | condition] (C + 1
+ * channels), so the input mixin folds into the dilated conv as one more
+ * input channel that only the newest tap reads, and the residual add
+ * carries the condition along unchanged (its row of the 1x1 is zero).
+ * Weights are re-laid at load time into the model's store; the descs point
+ * there. What runs is `spec` (NAM's own weight layout, also in the store). */
 typedef struct rtg_wavenet_layer {
     rtg_layer_desc conv; /* [x|cond] (C+1) -> zc; the activation fused when not gated */
     rtg_layer_desc res;  /* a (C) -> (C+1), the 1x1 with bias, 0 into the cond slot */
@@ -59,6 +61,7 @@ typedef struct rtg_wavenet_array {
 struct rtg_wavenet {
     int n_arrays;
     rtg_wavenet_array *arrays;
+    rtg_wavenet_spec spec; /* what the fused kernel runs */
 };
 
 /* Loads a .nam file (either architecture) into a model, with metadata,
@@ -68,9 +71,10 @@ int rtg_nam_load(const char *path, rtg_model **out, rtg_error *err);
 /* 1 if the file name ends in ".nam". */
 int rtg_nam_is_nam_path(const char *path);
 
-/* Appends the WaveNet's steps reading buffer `in` (one channel: the audio,
- * which is also the condition); returns the output buffer id (one channel)
- * or a negative code with err set. */
+/* Appends the WaveNet as one step reading buffer `in` (one channel: the
+ * audio, which is also the condition); returns the output buffer id (one
+ * channel) or a negative code with err set. The model must outlive
+ * rtg_plan_build (as for layer steps, the weights are packed then). */
 int rtg_plan_add_wavenet(rtg_plan_builder *b, const rtg_wavenet *w, int in, const char *label,
                          rtg_error *err);
 

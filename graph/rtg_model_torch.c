@@ -368,10 +368,18 @@ static int read_group(rtg_model_build *mb, const group *gr, int layer_index, int
                           gr->sd->e[gr->sd->group_first[gr->g]].key);
 }
 
+/* Most tensors a state dict may hold: far more than any model rtgraph
+ * runs, few enough that grouping them by prefix and finding them (both
+ * linear searches) stays quick; 20000 tensors took minutes. */
+#define TORCH_MAX_TENSORS 4096
+
 /* Groups the keys by prefix, in the order prefixes first appear. */
 static int collect(rtg_model_build *mb, const json_t *root, state_dict *sd)
 {
     const size_t n = json_object_size(root);
+    if (n > TORCH_MAX_TENSORS)
+        return rtg_model_fail(mb, RTG_ENOMEM, "holds %zu tensors, at most %d", n,
+                              TORCH_MAX_TENSORS);
     sd->e = calloc(n, sizeof *sd->e);
     sd->group_first = calloc(n, sizeof *sd->group_first);
     if (!sd->e || !sd->group_first)

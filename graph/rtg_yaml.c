@@ -127,22 +127,56 @@ const char *rtg_yaml_kind(const yaml_node_t *n)
     }
 }
 
+/* A mapping key and its place in file order, sorted to find duplicates. */
+typedef struct key_at {
+    const char *text;
+    size_t at;
+} key_at;
+
+static int key_cmp(const void *a, const void *b)
+{
+    const key_at *x = a, *y = b;
+    int c = strcmp(x->text, y->text);
+    return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
 int rtg_yaml_check_unique_keys(rtg_yaml *y, yaml_node_t *map, const char *where,
                                const char *what, rtg_error *err)
 {
     yaml_node_pair_t *a0 = map->data.mapping.pairs.start, *a1 = map->data.mapping.pairs.top;
-    for (yaml_node_pair_t *a = a0; a < a1; a++) {
-        yaml_node_t *ka = rtg_yaml_node(y, a->key);
-        if (!rtg_yaml_text(ka))
-            return rtg_yaml_fail(y, err, ka, RTG_EINVAL, "%skeys must be plain names, got %s", where,
-                                 rtg_yaml_kind(ka));
-        for (yaml_node_pair_t *b = a0; b < a; b++) {
-            yaml_node_t *kb = rtg_yaml_node(y, b->key);
-            if (!strcmp(rtg_yaml_text(ka), rtg_yaml_text(kb)))
-                return rtg_yaml_fail(y, err, ka, RTG_EINVAL, "%sduplicate %s '%s' (first at %d:%d)",
-                                     where, what, rtg_yaml_text(ka), rtg_yaml_line(kb),
-                                     rtg_yaml_col(kb));
+    const size_t n = (size_t)(a1 - a0);
+    /* The first key that is not a scalar; only keys before it can be the
+     * duplicate reported (the error is the first one in file order). */
+    size_t bad = n;
+    for (size_t i = 0; i < n && bad == n; i++)
+        if (!rtg_yaml_text(rtg_yaml_node(y, a0[i].key)))
+            bad = i;
+    /* Sorted by text then position, each run of equal keys starts with the
+     * first occurrence; the reported one is the earliest second occurrence.
+     * O(n log n): a mapping of many thousand keys must not take minutes. */
+    key_at *k = malloc(sizeof *k * (bad ? bad : 1));
+    if (!k)
+        return rtg_yaml_fail(y, err, map, RTG_ENOMEM, "%sout of memory", where);
+    for (size_t i = 0; i < bad; i++)
+        k[i] = (key_at){rtg_yaml_text(rtg_yaml_node(y, a0[i].key)), i};
+    qsort(k, bad, sizeof *k, key_cmp);
+    size_t dup = n, first = 0;
+    for (size_t i = 1; i < bad; i++)
+        if (!strcmp(k[i].text, k[i - 1].text) && (i < 2 || strcmp(k[i].text, k[i - 2].text)) &&
+            k[i].at < dup) {
+            dup = k[i].at;
+            first = k[i - 1].at;
         }
+    free(k);
+    if (dup < n) {
+        yaml_node_t *ka = rtg_yaml_node(y, a0[dup].key), *kb = rtg_yaml_node(y, a0[first].key);
+        return rtg_yaml_fail(y, err, ka, RTG_EINVAL, "%sduplicate %s '%s' (first at %d:%d)",
+                             where, what, rtg_yaml_text(ka), rtg_yaml_line(kb), rtg_yaml_col(kb));
+    }
+    if (bad < n) {
+        yaml_node_t *ka = rtg_yaml_node(y, a0[bad].key);
+        return rtg_yaml_fail(y, err, ka, RTG_EINVAL, "%skeys must be plain names, got %s", where,
+                             rtg_yaml_kind(ka));
     }
     return RTG_OK;
 }

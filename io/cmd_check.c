@@ -32,7 +32,8 @@ static void help(FILE *f)
             "\n"
             "  --block N    frames per process call to size the plan for (default: the\n"
             "               graph's block_size)\n"
-            "  --rate HZ    sample rate for a file that states none (default 48000)\n"
+            "  --rate HZ    sample rate for a file that states none (default: a model\n"
+            "               file's trained rate, else 48000)\n"
             "  -h, --help   this text\n");
 }
 

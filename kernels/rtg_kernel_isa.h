@@ -31,7 +31,19 @@
 #include "rtg_gemm.h"
 #include "rtg_layer.h"
 
-/* The channel counts that get compile-time-sized kernels. */
+/* The channel counts that get compile-time-sized kernels. A build with
+ * RTG_GENERIC_KERNELS (the fuzzers': clang with sanitizers takes the better
+ * part of an hour over every stamped-out size) keeps only the any-size
+ * instances; results are the same, only slower. */
+#ifdef RTG_GENERIC_KERNELS
+#define RTG_SPECIALISED_SIZES(X, ...)
+#define RTG_SIZE_SLOTS 1
+static inline int rtg_size_slot(int n)
+{
+    (void)n;
+    return 0;
+}
+#else
 #define RTG_SPECIALISED_SIZES(X, ...)                                                              \
     X(4, __VA_ARGS__) X(8, __VA_ARGS__) X(12, __VA_ARGS__) X(16, __VA_ARGS__)                      \
     X(20, __VA_ARGS__) X(24, __VA_ARGS__) X(32, __VA_ARGS__) X(40, __VA_ARGS__)                    \
@@ -49,6 +61,7 @@ static inline int rtg_size_slot(int n)
     return 0;
 }
 #define RTG_SIZE_SLOTS 11
+#endif
 
 #define RTG_SIZED_FN(size, name, isa, attr, vw, body)                                              \
     attr static void name##_##isa##_##size(const rtg_layer *L, const float *in, float *out,        \

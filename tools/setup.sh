@@ -12,7 +12,8 @@ $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends 
   build-essential cmake pkg-config \
   libyaml-dev libck-dev portaudio19-dev libcmocka-dev libjansson-dev \
   libsndfile1-dev libsamplerate0-dev \
-  libasound2-dev libjack-jackd2-dev jackd2 >/dev/null
+  clang clang-14 libclang-rt-14-dev \
+  libasound2-dev libjack-jackd2-dev jackd2 jack-tools >/dev/null
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"

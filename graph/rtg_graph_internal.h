@@ -93,6 +93,7 @@ typedef struct loader {
     int n_outs;
     const yaml_node_t *outs_at;
     int *order; /* node indices in topological order */
+    const gnode **by_name; /* the nodes sorted by name, for finding sources */
     double sample_rate;
     int sample_rate_stated;
     int block_size, max_block, n_inputs;

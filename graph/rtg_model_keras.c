@@ -545,7 +545,12 @@ static int read_in_shape(rtg_model_build *mb, const json_t *root, frame *fr)
         if (!fr->features)
             return rtg_model_fail(mb, RTG_EINVAL, "\"in_shape\" [batch, time, features, "
                                                   "filters] needs a number of features");
-        fr->ch = fr->features * fr->filters;
+        /* each up to 262144: the product is checked before it is an int */
+        const long ch = (long)fr->features * fr->filters;
+        int rc = rtg_model_check_size(mb, "in_shape channels", ch, RTG_MAX_CHANNELS);
+        if (rc)
+            return rc;
+        fr->ch = (int)ch;
     } else {
         fr->ch = shape_entry(s, n - 1);
         fr->seq_len = n == 3 ? shape_entry(s, 1) : 0;

@@ -313,16 +313,42 @@ static size_t place_buffers(rtg_plan_builder *b)
     }
     for (int k = 0; k < b->n_outputs; k++)
         b->bufs[b->out_buf[k]].last_use = b->n_steps;
+    /* Only buffers still alive when a later one is written can share time
+     * with it: `live` keeps those (in creation order), dropping each one
+     * whose life ends before every later writer starts, so placing a
+     * buffer scans as many as the plan is wide, not all before it (a chain
+     * of 65000 layers took seconds). Same placement; without the memory
+     * for the lists, every earlier buffer is scanned as before. */
+    int *live = malloc(sizeof(int) * (size_t)b->n_bufs);
+    int *min_writer = malloc(sizeof(int) * ((size_t)b->n_bufs + 1)); /* of buffers i.. */
+    if (live && min_writer) {
+        min_writer[b->n_bufs] = INT32_MAX;
+        for (int i = b->n_bufs - 1; i >= 1; i--) {
+            const int w = b->bufs[i].writer >= 0 ? b->bufs[i].writer : INT32_MAX;
+            min_writer[i] = w < min_writer[i + 1] ? w : min_writer[i + 1];
+        }
+    } else {
+        free(live);
+        live = NULL;
+    }
+    int n_live = 0;
     /* First fit, buffers in order of creation (which follows step order). */
     for (int i = 1; i < b->n_bufs; i++) {
         pb_buffer *x = &b->bufs[i];
         if (x->writer < 0)
             continue;
+        if (live) {
+            int k = 0;
+            for (int m = 0; m < n_live; m++)
+                if (b->bufs[live[m]].last_use >= min_writer[i])
+                    live[k++] = live[m];
+            n_live = k;
+        }
         size_t off = 0;
         for (;;) {
             int moved = 0;
-            for (int j = 1; j < i; j++) {
-                pb_buffer *y = &b->bufs[j];
+            for (int m = 0; m < (live ? n_live : i - 1); m++) {
+                pb_buffer *y = &b->bufs[live ? live[m] : m + 1];
                 if (y->writer < 0)
                     continue;
                 int overlap_time = !(y->last_use < x->writer || x->last_use < y->writer);
@@ -338,7 +364,11 @@ static size_t place_buffers(rtg_plan_builder *b)
         x->offset = off;
         if (off + x->bytes > pool)
             pool = off + x->bytes;
+        if (live)
+            live[n_live++] = i;
     }
+    free(live);
+    free(min_writer);
     return pool;
 }
 

@@ -4,6 +4,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Names and strings from a file may hold control characters (a quoted
+ * "\n"); whatever a file says, the message stays one printable line. */
+static void one_line(char *msg)
+{
+    for (char *c = msg; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+}
+
 int rtg_error_set(rtg_error *err, int code, const char *fmt, ...)
 {
     if (!err)
@@ -12,6 +21,7 @@ int rtg_error_set(rtg_error *err, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
+    one_line(err->msg);
     return code;
 }
 
@@ -34,5 +44,6 @@ int rtg_error_prefix(rtg_error *err, int code, const char *fmt, ...)
     size_t m = strnlen(old, room);
     memcpy(err->msg + n + 2, old, m);
     err->msg[n + 2 + m] = '\0';
+    one_line(err->msg);
     return code;
 }

@@ -26,6 +26,11 @@ static const struct {
     const char *file;
     const char *expect;
 } fixtures[] = {
+    /* found by the fuzzers */
+    {"graph/newline_in_message.yaml", "nothing after '#' in 'a?b#'"},
+    {"nam/newline_in_message.nam", "architecture 'Wave?Net': not supported"},
+    /* found reading the loaders for limits */
+    {"model/in_shape_overflow.json", "in_shape channels is 40000000000, must be 1..4096"},
     /* limits */
     {"graph/delay_arena.yaml", "MiB a plan may hold"},
     {"graph/concat_channels.yaml", "the sources give 4160 channels together, at most 4096"},
@@ -165,6 +170,84 @@ static void test_every_fixture_is_listed(void **state)
     assert_true(seen >= (int)N_FIXTURES);
 }
 
+/* ---- what the fixes changed, checked for behaviour ---- */
+
+/* Writes `yaml` to a temporary file and loads it; returns the code. */
+static int load_yaml(const char *yaml, rtg_graph **g, rtg_error *err)
+{
+    char path[] = "/tmp/rtg_test_fuzz_XXXXXX.yaml";
+    int fd = mkstemps(path, 5);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs(yaml, f);
+    fclose(f);
+    int rc = rtg_graph_load(path, NULL, g, err);
+    unlink(path);
+    return rc;
+}
+
+/* Sources are found by a binary search of the sorted names now: names that
+ * are prefixes of one another, and sources in any order, still resolve to
+ * the right node (each control gives its own constant). */
+static void test_sources_found_by_name(void **state)
+{
+    (void)state;
+    rtg_graph *g = NULL;
+    rtg_error err = {{0}};
+    int rc = load_yaml("rtgraph: 1\nsmooth_ms: 0\nnodes:\n"
+                       "  ab: {op: control, min: 0, max: 9, params: {value: 2}}\n"
+                       "  a:  {op: control, min: 0, max: 9, params: {value: 1}}\n"
+                       "  a_: {op: control, min: 0, max: 9, params: {value: 3}}\n"
+                       "  aa: {op: control, min: 0, max: 9, params: {value: 4}}\n"
+                       "  b:  {op: concat, in: [aa, a_, a, ab, c]}\n"
+                       "  c:  {op: control, min: 0, max: 9, params: {value: 5}}\n"
+                       "outputs: [b, c, a]\n", &g, &err);
+    if (rc)
+        fail_msg("%s", err.msg);
+    float x[2] = {0}, y[2 * 7];
+    rtg_plan_process(g->plan, x, y, 2);
+    static const float want[7] = {4, 3, 1, 2, 5, 5, 1};
+    for (int t = 0; t < 2; t++)
+        for (int k = 0; k < 7; k++)
+            assert_float_equal(y[t * 7 + k], want[k], 0);
+    rtg_graph_free(g);
+    rc = load_yaml("rtgraph: 1\nnodes:\n  ab: {op: gain, in: in.0}\noutputs: [a]\n", &g, &err);
+    assert_int_equal(rc, RTG_EINVAL);
+    assert_non_null(strstr(err.msg, ":4:11: field 'outputs': unknown source 'a'"));
+}
+
+/* Duplicate keys are found by sorting now: the error is still the first in
+ * file order, whether a second occurrence or a key that is not a name. */
+static void test_duplicate_keys_first_in_file_order(void **state)
+{
+    (void)state;
+    rtg_graph *g = NULL;
+    rtg_error err = {{0}};
+    /* 'in' repeats (4th key) before 'op' does (5th) */
+    int rc = load_yaml("rtgraph: 1\nnodes:\n"
+                       "  n: {op: gain, in: in.0, smooth_ms: 1, in: in.0, op: gain}\n"
+                       "outputs: [n]\n", &g, &err);
+    assert_int_equal(rc, RTG_EINVAL);
+    assert_non_null(strstr(err.msg, ":3:41: node 'n': duplicate field 'in' (first at 3:17)"));
+    /* a key that is a list comes before the repeated 'op' */
+    rc = load_yaml("rtgraph: 1\nnodes:\n  n: {op: gain, [x]: 1, op: gain}\noutputs: [n]\n", &g,
+                   &err);
+    assert_int_equal(rc, RTG_EINVAL);
+    assert_non_null(strstr(err.msg, ":3:17: node 'n': keys must be plain names, got a list"));
+    /* thousands of keys: refused at once (this took minutes) */
+    size_t cap = 64 * 1024;
+    char *big = malloc(cap);
+    assert_non_null(big);
+    size_t at = (size_t)snprintf(big, cap, "rtgraph: 1\nnodes:\n  n: {op: gain, in: in.0");
+    for (int i = 0; i < 5000; i++)
+        at += (size_t)snprintf(big + at, cap - at, ", k%d: 1", i);
+    snprintf(big + at, cap - at, ", k17: 2}\noutputs: [n]\n");
+    rc = load_yaml(big, &g, &err);
+    free(big);
+    assert_int_equal(rc, RTG_EINVAL);
+    assert_non_null(strstr(err.msg, "duplicate field 'k17' (first at 3:"));
+}
+
 /* ---- limits through the builder API ---- */
 
 static rtg_layer_desc wide_conv(int in_ch, int dilation, float *w)
@@ -289,6 +372,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixtures_load_or_fail_cleanly),
         cmocka_unit_test(test_every_fixture_is_listed),
+        cmocka_unit_test(test_sources_found_by_name),
+        cmocka_unit_test(test_duplicate_keys_first_in_file_order),
         cmocka_unit_test(test_plan_bytes_limit),
         cmocka_unit_test(test_plan_steps_limit),
         cmocka_unit_test(test_plan_prewarm_limit),

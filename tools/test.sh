@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: a Release build with warnings as errors, then the
-# same tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# same tests again under AddressSanitizer + UndefinedBehaviorSanitizer, then
+# every loader fuzzed for a minute (tools/fuzz.sh), one per core.
 # Needs the packages tools/setup.sh installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,3 +16,6 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRTG_WERROR=ON \
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+# Then every loader fuzzed for 60 s (clang, libFuzzer; tools/fuzz.sh).
+FUZZ_PARALLEL="$jobs" tools/fuzz.sh 60

@@ -94,6 +94,7 @@ const char *rtg_fuzz_setup(void)
     const char *tmp = getenv("TMPDIR");
     if (!tmp || !*tmp)
         tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    mkdir(tmp, 0700); /* tools/fuzz.sh's own folder may be gone after a run */
     snprintf(g_dir, sizeof g_dir, "%s/rtg-fuzz-XXXXXX", tmp);
     if (!mkdtemp(g_dir))
         die("cannot make a folder like", g_dir);
@@ -150,7 +151,14 @@ void rtg_fuzz_run_plan(rtg_plan *p, const rtg_graph *g, const uint8_t *seed, siz
 {
     const int mb = p->max_block;
     const int ni = p->n_inputs > 0 ? p->n_inputs : 1, no = p->n_outputs > 0 ? p->n_outputs : 1;
+    /* per frame: the math, plus every step touching its channels (ops
+     * such as a wide delay or a 256-input add report few MACs) */
     double cost = rtg_plan_macs(p) + 16.0 * p->n_steps + ni + no;
+    for (int i = 0; i < p->n_steps; i++) {
+        cost += p->steps[i].out_ch;
+        for (int k = 0; k < p->steps[i].n_in; k++)
+            cost += p->steps[i].in_ch[k];
+    }
     double allowed = RUN_BUDGET / (cost > 1 ? cost : 1);
     long frames = allowed > 4.0 * mb + 64 ? 4L * mb + 64 : allowed < 1 ? 1 : (long)allowed;
     const int sizes[] = {1, mb, mb / 2 + 1, 3, mb > 7 ? 7 : mb, mb};

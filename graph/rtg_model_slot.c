@@ -369,21 +369,6 @@ unsigned long rtg_model_slot_shortfalls(const rtg_model_slot *s)
 
 /* ---- building ---- */
 
-/* Multiply-accumulates per frame, for reports. */
-static double model_macs(const rtg_model *m)
-{
-    double macs = 0;
-    for (int i = 0; i < m->n_layers; i++)
-        macs += rtg_layer_macs(&m->layers[i]);
-    for (int a = 0; m->wavenet && a < m->wavenet->n_arrays; a++) {
-        const rtg_wavenet_array *arr = &m->wavenet->arrays[a];
-        macs += rtg_layer_macs(&arr->rechannel) + rtg_layer_macs(&arr->head);
-        for (int l = 0; l < arr->n_layers; l++)
-            macs += rtg_layer_macs(&arr->layers[l].conv) + rtg_layer_macs(&arr->layers[l].res);
-    }
-    return macs;
-}
-
 /* The step's report label: the node, then what the slot does besides
  * running the model. */
 static void describe(char *buf, size_t size, const char *label, const rtg_model *m,
@@ -441,6 +426,7 @@ int rtg_plan_add_model_slot_with(rtg_plan_builder *b, const rtg_model *m, int in
     /* The unit's weights and state count against the host plan's limit,
      * so a graph of many model nodes is bounded as a whole. */
     const size_t held = rtg_plan_builder_bytes(probe);
+    const double macs = rtg_plan_builder_macs(probe); /* what the unit will run */
     rtg_plan_builder_free(probe);
     if (y < 0)
         return y;
@@ -482,7 +468,7 @@ int rtg_plan_add_model_slot_with(rtg_plan_builder *b, const rtg_model *m, int in
         .out = out,
         .label = info_label,
         .op = "model",
-        .macs = model_macs(m) * (rate > 0 ? rate / sample_rate : 1.0), /* per graph frame */
+        .macs = macs * (rate > 0 ? rate / sample_rate : 1.0), /* per graph frame */
         .held_bytes = held,
     };
     int s = rtg_plan_add_custom(b, &c, err);

@@ -138,6 +138,14 @@ size_t rtg_plan_builder_bytes(const rtg_plan_builder *b)
     return b->bytes;
 }
 
+double rtg_plan_builder_macs(const rtg_plan_builder *b)
+{
+    double m = 0;
+    for (int i = 0; i < b->n_steps; i++)
+        m += b->steps[i].info.macs;
+    return m;
+}
+
 /* Counts `bytes` more against RTG_PLAN_MAX_BYTES, or fails naming `label`. */
 static int charge(rtg_plan_builder *b, size_t bytes, const char *label, rtg_error *err)
 {
@@ -548,8 +556,8 @@ rtg_plan *rtg_plan_build(rtg_plan_builder *b, rtg_error *err)
     p->signal_bytes = pool;
     for (int i = 0; i < b->n_steps; i++) {
         p->info[i] = b->steps[i].info;
-        if (b->steps[i].kind == STEP_LAYER)
-            p->weight_floats += b->steps[i].mem.weight_floats;
+        p->weight_floats += b->steps[i].kind == STEP_LAYER ? b->steps[i].mem.weight_floats
+                                                           : b->steps[i].custom.weight_floats;
     }
     /* The guard checks the output block only when a stateless step writes
      * an output: the others' blocks are checked already. */

@@ -144,6 +144,7 @@ typedef struct rtg_custom_step {
     const char *label;
     const char *op;
     double macs;
+    size_t weight_floats;     /* of state_bytes, the model's weights (reports) */
     size_t held_bytes;        /* memory the step owns outside the arena (a
                                  model slot's nested plan), counted against
                                  RTG_PLAN_MAX_BYTES */
@@ -159,6 +160,10 @@ int rtg_plan_step_count(const rtg_plan_builder *b);
  * placed at build time): layer weights and state, custom step state and
  * held bytes. Checked against RTG_PLAN_MAX_BYTES as steps are added. */
 size_t rtg_plan_builder_bytes(const rtg_plan_builder *b);
+
+/* Multiply-accumulates per frame of the steps added so far, for reports.
+ * Thread: non-real-time. */
+double rtg_plan_builder_macs(const rtg_plan_builder *b);
 
 /* Output channel k of the plan is channel chan[k] of buffer buf[k]. */
 int rtg_plan_set_outputs(rtg_plan_builder *b, int n, const int *buf, const int *chan,

@@ -54,6 +54,7 @@ int rtg_plan_add_wavenet(rtg_plan_builder *b, const rtg_wavenet *net, int in, co
         .label = label,
         .op = "nam_wavenet",
         .macs = rtg_wavenet_macs(&net->spec),
+        .weight_floats = rtg_wavenet_weight_floats(&net->spec),
     };
     rc = rtg_plan_add_custom(b, &c, err);
     return rc < 0 ? rc : out;

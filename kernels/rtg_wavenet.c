@@ -562,6 +562,19 @@ double rtg_wavenet_macs(const rtg_wavenet_spec *s)
     return m;
 }
 
+size_t rtg_wavenet_weight_floats(const rtg_wavenet_spec *s)
+{
+    size_t n = 1; /* head_scale */
+    for (int i = 0; i < s->n_arrays; i++) {
+        const rtg_wavenet_array_spec *a = &s->arrays[i];
+        const size_t C = (size_t)a->channels, zc = (a->gated ? 2 : 1) * C;
+        const size_t K = (size_t)a->kernel_size, H = (size_t)a->head_size;
+        n += C * (size_t)a->in_ch + H * C + (a->head_b ? H : 0);
+        n += (size_t)a->n_layers * (zc * C * K + zc + zc + C * C + C);
+    }
+    return n;
+}
+
 void rtg_wavenet_tanh(const float *x, float *y, int n)
 {
     table_for(rtg_cpu_isa())->tanh(x, y, n);

@@ -114,6 +114,10 @@ void rtg_wavenet_run(rtg_wavenet_kernel *k, const float *in, float *out, int fra
 /* Multiply-accumulates per frame, for reports. */
 double rtg_wavenet_macs(const rtg_wavenet_spec *s);
 
+/* Weights and biases in the spec (as a .nam file counts them, head_scale
+ * included), for reports. */
+size_t rtg_wavenet_weight_floats(const rtg_wavenet_spec *s);
+
 /* What the kernel runs with, e.g. "avx512, channels 16 and 8 specialised",
  * for reports. */
 const char *rtg_wavenet_describe(const rtg_wavenet_kernel *k);

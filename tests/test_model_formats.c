@@ -195,6 +195,21 @@ static void check_cli_runs_selftest(void **st)
     status = run_cli(args, out, sizeof out, err, sizeof err);
     assert_int_equal(status, 0);
     assert_contains(out, "trained at");
+
+    /* a WaveNet runs as one fused step: its weights are the file's (131
+     * values in its weights array) and the model row counts the step's
+     * MACs, not those of the layers it was read as */
+    snprintf(args, sizeof args, "check '%s'", rtg_test_source("tests/data/nam/tiny_wavenet.nam"));
+    status = run_cli(args, out, sizeof out, err, sizeof err);
+    assert_int_equal(status, 0);
+    assert_contains(out, "weights   131 floats");
+    char *slot = strstr(out, "  model  "), *step = strstr(out, "nam_wavenet");
+    assert_non_null(slot);
+    assert_non_null(step);
+    long slot_macs = strtol(strchr(slot, '\n') - 8, NULL, 10);
+    long step_macs = strtol(strchr(step, '\n') - 8, NULL, 10);
+    assert_true(step_macs > 0);
+    assert_int_equal(slot_macs, step_macs);
 }
 
 /* `rtgraph render FILE.aidax`: the rendered file is the model's output_batch. */

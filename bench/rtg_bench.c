@@ -75,6 +75,32 @@ void rtg_bench_time(rtg_bench_case *cases, int n, double min_seconds, int reps)
         summarise(cases[i].sample, reps, &cases[i].stats);
 }
 
+int rtg_bench_time_blocks(rtg_bench_case *cases, int n, int blocks)
+{
+    if (n < 1 || blocks < 1)
+        return 0;
+    double *t = malloc(sizeof *t * (size_t)n * (size_t)blocks);
+    if (!t)
+        return -1;
+    for (int i = 0; i < n; i++)
+        cases[i].run(cases[i].ctx, 64); /* warm */
+    for (int k = 0; k < blocks; k++)
+        for (int j = 0; j < n; j++) {
+            const int i = (j + k) % n;
+            const double t0 = rtg_bench_now();
+            cases[i].run(cases[i].ctx, 1);
+            t[(size_t)i * (size_t)blocks + (size_t)k] = rtg_bench_now() - t0;
+        }
+    for (int i = 0; i < n; i++) {
+        double *ti = t + (size_t)i * (size_t)blocks;
+        qsort(ti, (size_t)blocks, sizeof *ti, cmp_double);
+        cases[i].stats.block_p10 = ti[blocks / 10];
+        cases[i].stats.block_p50 = ti[blocks / 2];
+    }
+    free(t);
+    return 0;
+}
+
 double rtg_bench_rtf(int block, double rate, double seconds_per_block)
 {
     return seconds_per_block > 0 ? (double)block / rate / seconds_per_block : 0;

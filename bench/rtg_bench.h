@@ -47,6 +47,7 @@ typedef struct rtg_bench_stats {
     double median, min, max;
     long blocks; /* blocks per repetition, after calibration */
     int reps;
+    double block_p10, block_p50; /* single blocks (rtg_bench_time_blocks) */
 } rtg_bench_stats;
 
 typedef struct rtg_bench_case {
@@ -63,6 +64,15 @@ typedef struct rtg_bench_case {
  * 1, ..) so that drift in the machine's load hits every case alike. `reps`
  * is clamped to 1..RTG_BENCH_MAX_REPS. */
 void rtg_bench_time(rtg_bench_case *cases, int n, double min_seconds, int reps);
+
+/* Times `blocks` single blocks of each of the `n` cases one by one (the
+ * monotonic clock around each call), the cases alternating block by block
+ * with their order rotating, and sets each case's stats.block_p10 and
+ * block_p50 (seconds). On a shared machine a preemption or a busy sibling
+ * hyperthread lands on single blocks, which these percentiles leave out,
+ * and on all cases alike, where medians of long repetitions drift apart.
+ * Returns -1 if out of memory. */
+int rtg_bench_time_blocks(rtg_bench_case *cases, int n, int blocks);
 
 /* Real-time factor of blocks of `block` frames at `rate` Hz taking
  * `seconds_per_block` each. */

@@ -64,24 +64,8 @@ static double cpu_median(nam_case *c, int reps)
     return reps % 2 ? v[reps / 2] : 0.5 * (v[reps / 2 - 1] + v[reps / 2]);
 }
 
-/* Times `n` single blocks one by one (monotonic clock around each call) and
- * returns the seconds of the 10th percentile and the median block: on a
- * shared machine the fast blocks are those no other process interrupted,
- * which the medians of long repetitions cannot separate out. */
+/* Blocks timed one by one per model for the p10/p50 figures. */
 #define BLOCK_SAMPLES 2000
-static void per_block(rtg_bench_plan_run *r, double *p10, double *p50)
-{
-    static double t[BLOCK_SAMPLES];
-    rtg_bench_run_plan(r, 50); /* warm */
-    for (int i = 0; i < BLOCK_SAMPLES; i++) {
-        const double t0 = rtg_bench_now();
-        rtg_bench_run_plan(r, 1);
-        t[i] = rtg_bench_now() - t0;
-    }
-    qsort(t, BLOCK_SAMPLES, sizeof *t, cmp_double);
-    *p10 = t[BLOCK_SAMPLES / 10];
-    *p50 = t[BLOCK_SAMPLES / 2];
-}
 
 /* The kernel a plan's WaveNet step runs with, or "-". */
 static const char *kernel_of(const rtg_plan *p)
@@ -239,9 +223,18 @@ int main(int argc, char **argv)
         }
         if (ok) {
             rtg_bench_time(timed, n_models, seconds, reps);
-            double p10[MAX_MODELS], p50[MAX_MODELS];
+            rtg_bench_case single[MAX_MODELS];
             for (int i = 0; i < n_models; i++)
-                per_block(&cases[i].run, &p10[i], &p50[i]);
+                single[i] = (rtg_bench_case){.run = rtg_bench_run_plan, .ctx = &cases[i].run};
+            double p10[MAX_MODELS] = {0}, p50[MAX_MODELS] = {0};
+            if (rtg_bench_time_blocks(single, n_models, BLOCK_SAMPLES)) {
+                fprintf(stderr, "rtg_bench_nam: out of memory\n");
+                status = 1;
+            }
+            for (int i = 0; i < n_models; i++) {
+                p10[i] = single[i].stats.block_p10;
+                p50[i] = single[i].stats.block_p50;
+            }
             for (int i = 0; i < n_models; i++) {
                 const rtg_bench_stats *st = &timed[i].stats;
                 const double rtf = rtg_bench_rtf(block, RTG_BENCH_RATE, st->median);

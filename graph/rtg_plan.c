@@ -390,8 +390,6 @@ static void reset_layer(const rtg_step *s)
     rtg_layer_reset(s->layer);
 }
 
-static int has_state(const rtg_step *s);
-
 /* Bump allocator over the arena while laying it out. */
 typedef struct carve {
     uint8_t *base;
@@ -476,17 +474,22 @@ static void layout(rtg_plan_builder *b, rtg_plan *p, carve *c, size_t pool_bytes
                            s->mem.state_floats ? st : NULL, s->mem.scratch_floats ? scr : NULL);
             t->run = run_layer;
             t->reset = reset_layer;
+            t->keeps_signal = L->state_floats > 0;
         } else {
             t->run = s->custom.run;
             t->param = s->custom.param;
             t->reset = s->custom.reset;
+            t->keeps_signal = s->custom.reset && !s->custom.params_only;
             if (s->custom.init)
                 s->custom.init(t, s->custom.init_ctx);
         }
     }
+    p->out_contiguous = 1;
     for (int k = 0; k < b->n_outputs; k++) {
         p->out_ptr[k] = bufptr[b->out_buf[k]] + b->out_chan[k];
         p->out_stride[k] = b->bufs[b->out_buf[k]].ch;
+        if (p->out_ptr[k] != p->out_ptr[0] + k || p->out_stride[k] != b->n_outputs)
+            p->out_contiguous = 0;
     }
     p->n_steps = ns;
     free(bufptr);
@@ -563,7 +566,7 @@ rtg_plan *rtg_plan_build(rtg_plan_builder *b, rtg_error *err)
      * an output: the others' blocks are checked already. */
     for (int k = 0; k < b->n_outputs; k++) {
         int w = b->bufs[b->out_buf[k]].writer;
-        if (w >= 0 && !has_state(&p->steps[w]))
+        if (w >= 0 && !p->steps[w].keeps_signal)
             p->guard_outputs = 1;
     }
     rtg_plan_prewarm(p);
@@ -598,13 +601,17 @@ void rtg_plan_prewarm(rtg_plan *p)
 /* A float is Inf or NaN when its bits without the sign are at least those
  * of +Inf. Testing the largest such pattern once at the end keeps the loop
  * a plain integer max reduction (and, max: two operations per vector) that
- * the compiler vectorises whatever the floating-point flags. */
-RTG_INLINE int all_finite(const float *x, size_t n)
+ * the compiler vectorises whatever the floating-point flags. With `dst`,
+ * the values are copied in the same pass: the guard checks the plan's
+ * input and output while it moves them. */
+RTG_INLINE int copy_all_finite(float *restrict dst, const float *restrict x, size_t n)
 {
     uint32_t top = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t bits;
         memcpy(&bits, x + i, sizeof bits);
+        if (dst)
+            memcpy(dst + i, &bits, sizeof bits);
         bits &= 0x7fffffffu;
         top = bits > top ? bits : top;
     }
@@ -614,9 +621,20 @@ RTG_INLINE int all_finite(const float *x, size_t n)
 #if RTG_X86
 RTG_TARGET_AVX2 static int all_finite_avx2(const float *x, size_t n)
 {
-    return all_finite(x, n);
+    return copy_all_finite(NULL, x, n);
+}
+
+RTG_TARGET_AVX2 static int copy_all_finite_avx2(float *restrict dst, const float *restrict x,
+                                                size_t n)
+{
+    return copy_all_finite(dst, x, n);
 }
 #endif
+
+static int copy_all_finite_portable(float *restrict dst, const float *restrict x, size_t n)
+{
+    return copy_all_finite(dst, x, n);
+}
 
 /* Dispatched through rtg_cpu_isa() (a cached value: rtg_plan_build reads
  * it first, off the audio thread) rather than an ifunc, whose resolver
@@ -627,17 +645,17 @@ int rtg_all_finite(const float *x, size_t n)
     if (rtg_cpu_isa() >= RTG_ISA_AVX2)
         return all_finite_avx2(x, n);
 #endif
-    return all_finite(x, n);
+    return copy_all_finite(NULL, x, n);
 }
 
-/* Steps that carry streaming state: a layer with state (recurrent, conv),
- * or a custom step with a reset (delay lines, model slots, smoothed
- * params). Only these can keep a NaN once it is in, so only their outputs
- * are checked per step; a stateless step's NaN reaches one of them or the
- * plan's outputs, which are checked too. */
-static int has_state(const rtg_step *s)
+/* dst = x (n floats, not overlapping); returns whether all were finite. */
+static int rtg_copy_all_finite(float *restrict dst, const float *restrict x, size_t n)
 {
-    return s->layer ? s->layer->state_floats > 0 : s->reset != NULL;
+#if RTG_X86
+    if (rtg_cpu_isa() >= RTG_ISA_AVX2)
+        return copy_all_finite_avx2(dst, x, n);
+#endif
+    return copy_all_finite_portable(dst, x, n);
 }
 
 /* The first of steps 0..last whose output block is not finite, as well
@@ -653,26 +671,21 @@ static int first_nonfinite(const rtg_plan *p, int last, int frames)
 
 #define NO_EVENT (-3)
 
-/* run_steps with the guard: a stateful step whose output block is not all
- * finite has that block zeroed, and its state reset, before any later step
- * reads it, so one misbehaving node neither poisons the nodes after it nor
- * keeps its own broken state. Returns the step to report for this block
- * (the stateless step that made the NaN, when there was one before; -1:
- * the input) or NO_EVENT. */
+/* run_steps with the guard. Only steps that keep past samples (layers with
+ * state, delays, models) can hold on to a NaN once it is in, so only their
+ * output blocks are checked: one that is not all finite is zeroed, and the
+ * step's state reset, before any later step reads it, so one misbehaving
+ * node neither poisons the nodes after it nor keeps its own broken state.
+ * A NaN from any other step reaches one of those or the plan's outputs,
+ * which are checked too. Returns the step to report for this block (the
+ * first whose output went non-finite) or NO_EVENT. */
 static int run_steps_guarded(rtg_plan *p, int frames)
 {
     int event = NO_EVENT;
-    const size_t ni = (size_t)frames * (size_t)p->n_inputs;
-    if (!rtg_all_finite(p->input, ni)) {
-        for (size_t i = 0; i < ni; i++)
-            if (!rtg_all_finite(p->input + i, 1))
-                p->input[i] = 0;
-        event = -1;
-    }
     const rtg_step *s = p->steps, *end = p->steps + p->n_steps;
     for (; s < end; s++) {
         s->run(s, frames);
-        if (!has_state(s))
+        if (!s->keeps_signal)
             continue;
         const size_t n = (size_t)frames * (size_t)s->out_ch;
         if (rtg_all_finite(s->out, n))
@@ -687,25 +700,46 @@ static int run_steps_guarded(rtg_plan *p, int frames)
 
 void rtg_plan_process(rtg_plan *p, const float *in, float *out, int frames)
 {
-    memcpy(p->input, in, sizeof(float) * (size_t)frames * (size_t)p->n_inputs);
-    int event = NO_EVENT;
-    if (p->guard)
-        event = run_steps_guarded(p, frames);
-    else
-        run_steps(p, frames);
     const int no = p->n_outputs;
-    for (int k = 0; k < no; k++) {
-        const float *src = p->out_ptr[k];
-        const int stride = p->out_stride[k];
-        for (int t = 0; t < frames; t++)
-            out[t * no + k] = src[t * stride];
+    const size_t ni = (size_t)frames * (size_t)p->n_inputs, nout = (size_t)frames * (size_t)no;
+    if (!p->guard) {
+        memcpy(p->input, in, sizeof(float) * ni);
+        run_steps(p, frames);
+    }
+    int event = NO_EVENT;
+    if (p->guard) {
+        if (!rtg_copy_all_finite(p->input, in, ni)) {
+            for (size_t i = 0; i < ni; i++)
+                if (!rtg_all_finite(p->input + i, 1))
+                    p->input[i] = 0;
+            event = -1;
+        }
+        const int e = run_steps_guarded(p, frames);
+        if (event == NO_EVENT)
+            event = e;
+    }
+    int out_finite = 1;
+    if (p->out_contiguous) {
+        if (p->guard && p->guard_outputs)
+            out_finite = rtg_copy_all_finite(out, p->out_ptr[0], nout);
+        else
+            memcpy(out, p->out_ptr[0], sizeof(float) * nout);
+    } else {
+        for (int k = 0; k < no; k++) {
+            const float *src = p->out_ptr[k];
+            const int stride = p->out_stride[k];
+            for (int t = 0; t < frames; t++)
+                out[t * no + k] = src[t * stride];
+        }
+        if (p->guard && p->guard_outputs)
+            out_finite = rtg_all_finite(out, nout);
     }
     if (!p->guard)
         return;
-    /* What a stateless step made non-finite and no stateful one caught:
-     * nothing to reset, the block is muted. */
-    if (p->guard_outputs && !rtg_all_finite(out, (size_t)frames * (size_t)no)) {
-        memset(out, 0, sizeof(float) * (size_t)frames * (size_t)no);
+    /* What a step that keeps no signal made non-finite and no later one
+     * caught: nothing to reset, the block is muted. */
+    if (!out_finite) {
+        memset(out, 0, sizeof(float) * nout);
         if (event == NO_EVENT)
             event = first_nonfinite(p, p->n_steps - 1, frames);
     }

@@ -53,6 +53,9 @@ struct rtg_step {
     rtg_layer *layer;        /* layer steps: the built layer; else NULL */
     void *state;             /* custom steps: their own arena memory */
     float sample_rate;
+    int keeps_signal;        /* its state holds past samples (a layer with
+                                state, a delay, a model): the non-finite
+                                guard checks its output block */
 };
 
 /* What a plan reports about one step, for `rtgraph check`. Not used by
@@ -73,6 +76,8 @@ typedef struct rtg_plan {
     float *input;            /* max_block x n_inputs, filled by rtg_plan_process */
     const float **out_ptr;   /* per output channel: the buffer it reads */
     int *out_stride;         /* per output channel: that buffer's channels */
+    int out_contiguous;      /* the outputs are one buffer's channels in order:
+                                the output is one copy */
     void *arena;             /* one aligned block: everything above lives here */
     size_t arena_bytes;
     size_t weight_floats;    /* weights and constants */
@@ -81,7 +86,8 @@ typedef struct rtg_plan {
     rtg_step_info *info;     /* n_steps entries, heap (non-real-time use) */
     /* The non-finite guard (rtg_plan_set_guard); the processing thread's. */
     int guard;               /* 1 (the default): see rtg_plan_process */
-    int guard_outputs;       /* a stateless step writes an output: check them */
+    int guard_outputs;       /* a step that keeps no signal writes an output:
+                                check them */
     unsigned long nonfinite; /* guard events since rtg_plan_take_nonfinite */
     int nonfinite_step;      /* step of the last one; -1: input, -2: output */
 } rtg_plan;
@@ -145,6 +151,9 @@ typedef struct rtg_custom_step {
     const char *op;
     double macs;
     size_t weight_floats;     /* of state_bytes, the model's weights (reports) */
+    int params_only;          /* its state (reset) is smoothed params, never
+                                 past samples: a non-finite input cannot stick
+                                 in it, so the guard need not check its output */
     size_t held_bytes;        /* memory the step owns outside the arena (a
                                  model slot's nested plan), counted against
                                  RTG_PLAN_MAX_BYTES */

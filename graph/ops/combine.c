@@ -115,8 +115,8 @@ int rtg_op_combine(rtg_plan_builder *b, rtg_combine kind, const rtg_op_source *s
         views(img)[i] = (op_view){src[i].offset, src[i].channels};
         ramp_init(&weights_of(img)[i], kind == RTG_COMBINE_MIX ? weights[i] : 1.0f);
     }
-    rtg_custom_step c = {.run = combine_run, .reset = combine_reset, .init_ctx = img,
-                         .init_ctx_bytes = bytes, .state_bytes = bytes, .out = out,
+    rtg_custom_step c = {.run = combine_run, .reset = combine_reset, .params_only = 1,
+                         .init_ctx = img, .init_ctx_bytes = bytes, .state_bytes = bytes, .out = out,
                          .label = label, .op = names[kind],
                          .macs = (double)n * oc};
     if (kind == RTG_COMBINE_MIX)

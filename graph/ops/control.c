@@ -34,6 +34,7 @@ int rtg_op_control(rtg_plan_builder *b, float value, int ramp_samples, int out,
     control_state img = {.h = {sizeof img, ramp_samples}};
     ramp_init(&img.value, value);
     rtg_custom_step c = {.run = control_run, .param = control_param, .reset = control_reset,
+                         .params_only = 1,
                          .init_ctx = &img, .init_ctx_bytes = sizeof img,
                          .state_bytes = sizeof img, .out = out, .label = label, .op = "control"};
     return ops_add_step(b, &c, NULL, 0, err);

@@ -71,6 +71,7 @@ int rtg_op_gain(rtg_plan_builder *b, rtg_op_source src, float db, int ramp_sampl
     ramp_init(&img.db, db);
     img.gain = rtg_db_to_gain(db);
     rtg_custom_step c = {.run = gain_run, .param = gain_param, .reset = gain_reset,
+                         .params_only = 1,
                          .init_ctx = &img, .init_ctx_bytes = sizeof img,
                          .state_bytes = sizeof img, .out = out, .label = label, .op = "gain",
                          .macs = src.channels};

@@ -450,6 +450,14 @@ static void layout(rtg_plan_builder *b, rtg_plan *p, carve *c, size_t pool_bytes
     p->input = take(c, sizeof(float) * rtg_align_floats((size_t)b->max_block * (size_t)(b->n_inputs ? b->n_inputs : 1)));
     p->out_ptr = take(c, sizeof(float *) * (size_t)b->n_outputs);
     p->out_stride = take(c, sizeof(int) * (size_t)b->n_outputs);
+    int n_in_refs = 0, n_out_refs = 0;
+    for (int i = 0; i < ns; i++)
+        for (int k = 0; k < b->steps[i].n_in; k++) {
+            n_in_refs += b->steps[i].in[k] == 0;
+            n_out_refs += b->steps[i].in[k] == b->out_buf[0];
+        }
+    p->in_refs = take(c, sizeof(const float **) * (size_t)(n_in_refs ? n_in_refs : 1));
+    p->out_refs = take(c, sizeof(const float **) * (size_t)(n_out_refs ? n_out_refs : 1));
     uint8_t *pool = take(c, pool_bytes);
     if (!c->base)
         return;
@@ -491,6 +499,23 @@ static void layout(rtg_plan_builder *b, rtg_plan *p, carve *c, size_t pool_bytes
         if (p->out_ptr[k] != p->out_ptr[0] + k || p->out_stride[k] != b->n_outputs)
             p->out_contiguous = 0;
     }
+    /* The I/O slots (see rtg_plan). The output is bound only when a step
+     * writes it: a graph whose output is its input copies. */
+    const int ob = b->out_buf[0];
+    const int bind_out = p->out_contiguous && ob != 0 && b->bufs[ob].writer >= 0;
+    p->n_in_refs = p->n_out_refs = 0;
+    for (int i = 0; i < ns; i++)
+        for (int k = 0; k < b->steps[i].n_in; k++) {
+            const float **slot = (const float **)&steps[i].in[k];
+            if (b->steps[i].in[k] == 0)
+                p->in_refs[p->n_in_refs++] = slot;
+            else if (bind_out && b->steps[i].in[k] == ob)
+                p->out_refs[p->n_out_refs++] = slot;
+        }
+    p->out_ref = bind_out ? &steps[b->bufs[ob].writer].out : NULL;
+    p->out_own = bufptr[ob];
+    p->bound_in = p->input;
+    p->bound_out = p->out_own;
     p->n_steps = ns;
     free(bufptr);
 }
@@ -586,8 +611,27 @@ static void run_steps(rtg_plan *p, int frames)
         s->run(s, frames);
 }
 
+/* Points the I/O slots at `in` and `out` (the plan's own buffers, or the
+ * caller's for one block); a few stores, none when they are bound
+ * already. */
+static void bind_io(rtg_plan *p, const float *in, float *out)
+{
+    if (in != p->bound_in) {
+        for (int i = 0; i < p->n_in_refs; i++)
+            *p->in_refs[i] = in;
+        p->bound_in = in;
+    }
+    if (p->out_ref && out != p->bound_out) {
+        *p->out_ref = out;
+        for (int i = 0; i < p->n_out_refs; i++)
+            *p->out_refs[i] = out;
+        p->bound_out = out;
+    }
+}
+
 void rtg_plan_prewarm(rtg_plan *p)
 {
+    bind_io(p, p->input, p->out_own);
     rtg_plan_reset(p);
     memset(p->input, 0, sizeof(float) * (size_t)p->max_block * (size_t)p->n_inputs);
     for (long done = 0; done < p->prewarm_samples;) {
@@ -601,17 +645,13 @@ void rtg_plan_prewarm(rtg_plan *p)
 /* A float is Inf or NaN when its bits without the sign are at least those
  * of +Inf. Testing the largest such pattern once at the end keeps the loop
  * a plain integer max reduction (and, max: two operations per vector) that
- * the compiler vectorises whatever the floating-point flags. With `dst`,
- * the values are copied in the same pass: the guard checks the plan's
- * input and output while it moves them. */
-RTG_INLINE int copy_all_finite(float *restrict dst, const float *restrict x, size_t n)
+ * the compiler vectorises whatever the floating-point flags. */
+RTG_INLINE int all_finite(const float *x, size_t n)
 {
     uint32_t top = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t bits;
         memcpy(&bits, x + i, sizeof bits);
-        if (dst)
-            memcpy(dst + i, &bits, sizeof bits);
         bits &= 0x7fffffffu;
         top = bits > top ? bits : top;
     }
@@ -621,20 +661,14 @@ RTG_INLINE int copy_all_finite(float *restrict dst, const float *restrict x, siz
 #if RTG_X86
 RTG_TARGET_AVX2 static int all_finite_avx2(const float *x, size_t n)
 {
-    return copy_all_finite(NULL, x, n);
+    return all_finite(x, n);
 }
 
-RTG_TARGET_AVX2 static int copy_all_finite_avx2(float *restrict dst, const float *restrict x,
-                                                size_t n)
+RTG_TARGET_AVX512 static int all_finite_avx512(const float *x, size_t n)
 {
-    return copy_all_finite(dst, x, n);
+    return all_finite(x, n);
 }
 #endif
-
-static int copy_all_finite_portable(float *restrict dst, const float *restrict x, size_t n)
-{
-    return copy_all_finite(dst, x, n);
-}
 
 /* Dispatched through rtg_cpu_isa() (a cached value: rtg_plan_build reads
  * it first, off the audio thread) rather than an ifunc, whose resolver
@@ -642,20 +676,12 @@ static int copy_all_finite_portable(float *restrict dst, const float *restrict x
 int rtg_all_finite(const float *x, size_t n)
 {
 #if RTG_X86
+    if (rtg_cpu_isa() >= RTG_ISA_AVX512)
+        return all_finite_avx512(x, n);
     if (rtg_cpu_isa() >= RTG_ISA_AVX2)
         return all_finite_avx2(x, n);
 #endif
-    return copy_all_finite(NULL, x, n);
-}
-
-/* dst = x (n floats, not overlapping); returns whether all were finite. */
-static int rtg_copy_all_finite(float *restrict dst, const float *restrict x, size_t n)
-{
-#if RTG_X86
-    if (rtg_cpu_isa() >= RTG_ISA_AVX2)
-        return copy_all_finite_avx2(dst, x, n);
-#endif
-    return copy_all_finite_portable(dst, x, n);
+    return all_finite(x, n);
 }
 
 /* The first of steps 0..last whose output block is not finite, as well
@@ -698,47 +724,56 @@ static int run_steps_guarded(rtg_plan *p, int frames)
     return event;
 }
 
+/* Whether [a, a + na) and [b, b + nb) share memory. */
+static int overlap(const float *a, size_t na, const float *b, size_t nb)
+{
+    const uintptr_t a0 = (uintptr_t)a, a1 = (uintptr_t)(a + na);
+    const uintptr_t b0 = (uintptr_t)b, b1 = (uintptr_t)(b + nb);
+    return a0 < b1 && b0 < a1;
+}
+
 void rtg_plan_process(rtg_plan *p, const float *in, float *out, int frames)
 {
     const int no = p->n_outputs;
     const size_t ni = (size_t)frames * (size_t)p->n_inputs, nout = (size_t)frames * (size_t)no;
-    if (!p->guard) {
-        memcpy(p->input, in, sizeof(float) * ni);
-        run_steps(p, frames);
-    }
     int event = NO_EVENT;
+    /* The steps read the caller's input in place, unless the guard finds
+     * a non-finite sample: then a copy with those zeroed. */
+    const float *src = in;
+    if (p->guard && !rtg_all_finite(in, ni)) {
+        for (size_t i = 0; i < ni; i++)
+            p->input[i] = rtg_all_finite(in + i, 1) ? in[i] : 0.0f;
+        src = p->input;
+        event = -1;
+    }
+    /* The output step writes into `out` directly, unless `out` overlaps
+     * the input the steps still read (a caller processing in place). */
+    const int direct = p->out_ref && !(src == in && overlap(in, ni, out, nout));
+    bind_io(p, src, direct ? out : p->out_own);
     if (p->guard) {
-        if (!rtg_copy_all_finite(p->input, in, ni)) {
-            for (size_t i = 0; i < ni; i++)
-                if (!rtg_all_finite(p->input + i, 1))
-                    p->input[i] = 0;
-            event = -1;
-        }
         const int e = run_steps_guarded(p, frames);
         if (event == NO_EVENT)
             event = e;
-    }
-    int out_finite = 1;
-    if (p->out_contiguous) {
-        if (p->guard && p->guard_outputs)
-            out_finite = rtg_copy_all_finite(out, p->out_ptr[0], nout);
-        else
-            memcpy(out, p->out_ptr[0], sizeof(float) * nout);
     } else {
-        for (int k = 0; k < no; k++) {
-            const float *src = p->out_ptr[k];
-            const int stride = p->out_stride[k];
-            for (int t = 0; t < frames; t++)
-                out[t * no + k] = src[t * stride];
+        run_steps(p, frames);
+    }
+    if (!direct) {
+        if (p->out_contiguous) {
+            memcpy(out, p->out_ptr[0], sizeof(float) * nout);
+        } else {
+            for (int k = 0; k < no; k++) {
+                const float *o = p->out_ptr[k];
+                const int stride = p->out_stride[k];
+                for (int t = 0; t < frames; t++)
+                    out[t * no + k] = o[t * stride];
+            }
         }
-        if (p->guard && p->guard_outputs)
-            out_finite = rtg_all_finite(out, nout);
     }
     if (!p->guard)
         return;
     /* What a step that keeps no signal made non-finite and no later one
      * caught: nothing to reset, the block is muted. */
-    if (!out_finite) {
+    if (p->guard_outputs && !rtg_all_finite(out, nout)) {
         memset(out, 0, sizeof(float) * nout);
         if (event == NO_EVENT)
             event = first_nonfinite(p, p->n_steps - 1, frames);

@@ -78,6 +78,19 @@ typedef struct rtg_plan {
     int *out_stride;         /* per output channel: that buffer's channels */
     int out_contiguous;      /* the outputs are one buffer's channels in order:
                                 the output is one copy */
+    /* Where the plan's I/O pointers sit in its steps, so that a block runs
+     * on the caller's buffers without copying them in and out: the step
+     * inputs that read the plan input, and, when the outputs are one
+     * buffer a step writes, that step's out and the inputs reading it.
+     * rtg_plan_process binds them to each call's buffers. */
+    const float ***in_refs;  /* n_in_refs step input slots */
+    int n_in_refs;
+    float **out_ref;         /* the output buffer's writer's out, or NULL */
+    const float ***out_refs; /* n_out_refs step input slots */
+    int n_out_refs;
+    float *out_own;          /* the output buffer's arena memory */
+    const float *bound_in;   /* what the slots point at now */
+    float *bound_out;
     void *arena;             /* one aligned block: everything above lives here */
     size_t arena_bytes;
     size_t weight_floats;    /* weights and constants */

@@ -144,6 +144,7 @@ typedef struct rtg_bench_grid {
     int blocks[RTG_BENCH_MAX_LIST], n_blocks;
     int reps;       /* repetitions per cell */
     double seconds; /* wall time per repetition */
+    int no_guard;   /* --no-guard: the plans' non-finite guard off */
 } rtg_bench_grid;
 
 /* Parses --layers, --sizes, --blocks, --reps, --seconds, --isa and --help

@@ -197,7 +197,7 @@ static void grid_help(FILE *f, const char *program, const char *about)
 {
     fprintf(f,
             "usage: %s [--layers L,..] [--sizes N,..] [--blocks B,..] [--reps R]\n"
-            "          [--seconds S] [--isa ISA]\n"
+            "          [--seconds S] [--isa ISA] [--no-guard]\n"
             "\n"
             "%s\n"
             "\n"
@@ -208,6 +208,8 @@ static void grid_help(FILE *f, const char *program, const char *about)
             "                 (default 5)\n"
             "  --seconds S    wall time of each repetition (default 0.2)\n"
             "  --isa ISA      portable, avx2 or avx512: caps the kernels' ISA (as RTG_ISA)\n"
+            "  --no-guard     turn the plan's non-finite guard off (it is on for users):\n"
+            "                 the kernels and the plan alone, to see what the guard costs\n"
             "  -h, --help     this text\n"
             "\n"
             "Pin the process for steady figures: taskset -c 1 %s\n",
@@ -220,7 +222,8 @@ int rtg_bench_grid_parse(rtg_bench_grid *g, int argc, char **argv, const char *a
         {"layers", required_argument, NULL, 'l'}, {"sizes", required_argument, NULL, 'n'},
         {"blocks", required_argument, NULL, 'b'}, {"reps", required_argument, NULL, 'r'},
         {"seconds", required_argument, NULL, 's'}, {"isa", required_argument, NULL, 'i'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"no-guard", no_argument, NULL, 'g'},      {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     static const int default_sizes[] = {4, 8, 16, 32, 64};
     const char *program = argv[0];
@@ -299,6 +302,9 @@ int rtg_bench_grid_parse(rtg_bench_grid *g, int argc, char **argv, const char *a
                         optarg);
                 return 2;
             }
+            break;
+        case 'g':
+            g->no_guard = 1;
             break;
         case 'h':
             grid_help(stdout, program, about);

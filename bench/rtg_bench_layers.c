@@ -88,6 +88,8 @@ static int measure(int layer, int n, int block, const rtg_bench_grid *g, const c
         rtg_plan_free(plan);
         return -1;
     }
+    if (g->no_guard)
+        rtg_plan_set_guard(plan, 0);
     rtg_bench_case c = {.run = rtg_bench_run_plan, .ctx = &run};
     rtg_bench_time(&c, 1, g->seconds, g->reps);
     out->rtf = rtg_bench_rtf(block, RTG_BENCH_RATE, c.stats.median);
@@ -172,6 +174,8 @@ int main(int argc, char **argv)
         return 1;
     }
     rtg_bench_print_machine(stdout);
+    printf("guard:    %s\n", g.no_guard ? "off (--no-guard): kernels and plan only"
+                                           : "on, as users run (--no-guard to see its cost)");
     printf("reference: RTNeural layer benchmark, AMD EPYC Zen 4 (AVX-512)\n");
     printf("targets: block 128 >= 2x compile-time API (lstm, gru 1.3x); block 1 >= run-time "
            "API, and >= compile-time API for N >= 16\n\n");

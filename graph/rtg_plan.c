@@ -604,11 +604,22 @@ done:
     return p;
 }
 
+/* One step. A layer's kernel is called straight from here, not through
+ * run_layer: one indirect call per step, which at one frame per call is
+ * much of the cost. */
+RTG_INLINE void step_run(const rtg_step *s, int frames)
+{
+    if (s->layer)
+        s->layer->run(s->layer, s->in[0], s->out, frames);
+    else
+        s->run(s, frames);
+}
+
 static void run_steps(rtg_plan *p, int frames)
 {
     const rtg_step *s = p->steps, *end = p->steps + p->n_steps;
     for (; s < end; s++)
-        s->run(s, frames);
+        step_run(s, frames);
 }
 
 /* Points the I/O slots at `in` and `out` (the plan's own buffers, or the
@@ -684,6 +695,24 @@ int rtg_all_finite(const float *x, size_t n)
     return all_finite(x, n);
 }
 
+/* rtg_all_finite for a plan's blocks: a block of a few values is checked
+ * inline (a call and the ISA dispatch cost more than the check: one frame
+ * per call is the common case of a host that runs sample by sample). */
+RTG_INLINE int block_finite(const float *x, size_t n)
+{
+    if (n > 16)
+        return rtg_all_finite(x, n);
+    /* exponent all ones: and, compare, or, which SSE2 has (unsigned max
+     * it has not) */
+    uint32_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, x + i, sizeof bits);
+        bad |= (bits & 0x7f800000u) == 0x7f800000u;
+    }
+    return !bad;
+}
+
 /* The first of steps 0..last whose output block is not finite, as well
  * as the buffers (reused by liveness) still tell; -2 if none is. For
  * reports only: the slow path. */
@@ -710,11 +739,11 @@ static int run_steps_guarded(rtg_plan *p, int frames)
     int event = NO_EVENT;
     const rtg_step *s = p->steps, *end = p->steps + p->n_steps;
     for (; s < end; s++) {
-        s->run(s, frames);
+        step_run(s, frames);
         if (!s->keeps_signal)
             continue;
         const size_t n = (size_t)frames * (size_t)s->out_ch;
-        if (rtg_all_finite(s->out, n))
+        if (block_finite(s->out, n))
             continue;
         if (event == NO_EVENT)
             event = first_nonfinite(p, (int)(s - p->steps), frames);
@@ -740,7 +769,7 @@ void rtg_plan_process(rtg_plan *p, const float *in, float *out, int frames)
     /* The steps read the caller's input in place, unless the guard finds
      * a non-finite sample: then a copy with those zeroed. */
     const float *src = in;
-    if (p->guard && !rtg_all_finite(in, ni)) {
+    if (p->guard && !block_finite(in, ni)) {
         for (size_t i = 0; i < ni; i++)
             p->input[i] = rtg_all_finite(in + i, 1) ? in[i] : 0.0f;
         src = p->input;
@@ -773,7 +802,7 @@ void rtg_plan_process(rtg_plan *p, const float *in, float *out, int frames)
         return;
     /* What a step that keeps no signal made non-finite and no later one
      * caught: nothing to reset, the block is muted. */
-    if (p->guard_outputs && !rtg_all_finite(out, nout)) {
+    if (p->guard_outputs && !block_finite(out, nout)) {
         memset(out, 0, sizeof(float) * nout);
         if (event == NO_EVENT)
             event = first_nonfinite(p, p->n_steps - 1, frames);

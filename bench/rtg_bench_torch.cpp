@@ -137,6 +137,8 @@ int main(int argc, char **argv)
                     errors++;
                     continue;
                 }
+                if (g.no_guard)
+                    rtg_plan_set_guard(plan, 0);
                 TorchRun trun{make_torch_layer(layer, n),
                               torch::rand({run.ring_frames, n}) * 2 - 1, run.ring_frames, 0,
                               block};

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sndfile.h>
 #include <sys/stat.h>
 
@@ -85,4 +86,15 @@ float *rtg_test_load_mono(const char *path, long *frames, int *sample_rate)
     if (sample_rate)
         *sample_rate = info.samplerate;
     return x;
+}
+
+void rtg_test_write_temp(const char *text, const char *suffix, char *path)
+{
+    snprintf(path, 64, "/tmp/rtg_test_XXXXXX%s", suffix);
+    int fd = mkstemps(path, (int)strlen(suffix));
+    if (fd < 0)
+        fail_msg("cannot create %s", path);
+    FILE *f = fdopen(fd, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f))
+        fail_msg("cannot write %s", path);
 }

@@ -40,6 +40,11 @@ float *rtg_test_load_mono(const char *path, long *frames, int *sample_rate);
 double rtg_test_assert_close(const float *got, const float *want, size_t n, double tol,
                              const char *what);
 
+/* Writes `text` to a new temporary file named /tmp/rtg_test_XXXXXX plus
+ * `suffix` (e.g. ".yaml"), its path into `path` (at least 64 bytes), or
+ * fails the current test. The caller unlinks it. */
+void rtg_test_write_temp(const char *text, const char *suffix, char *path);
+
 /* Uniform in [-1, 1], deterministic per seed. */
 float rtg_test_rand(uint32_t *seed);
 

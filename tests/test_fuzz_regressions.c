@@ -175,12 +175,8 @@ static void test_every_fixture_is_listed(void **state)
 /* Writes `yaml` to a temporary file and loads it; returns the code. */
 static int load_yaml(const char *yaml, rtg_graph **g, rtg_error *err)
 {
-    char path[] = "/tmp/rtg_test_fuzz_XXXXXX.yaml";
-    int fd = mkstemps(path, 5);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    fputs(yaml, f);
-    fclose(f);
+    char path[64];
+    rtg_test_write_temp(yaml, ".yaml", path);
     int rc = rtg_graph_load(path, NULL, g, err);
     unlink(path);
     return rc;

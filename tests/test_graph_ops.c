@@ -20,12 +20,8 @@
 /* Writes `yaml` to a temporary file and loads it; fails the test on error. */
 static rtg_graph *load_text(const char *yaml, int max_block)
 {
-    char path[] = "/tmp/rtg_test_graph_XXXXXX.yaml";
-    int fd = mkstemps(path, 5);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    fputs(yaml, f);
-    fclose(f);
+    char path[64];
+    rtg_test_write_temp(yaml, ".yaml", path);
     rtg_graph_options opt = {.max_block = max_block};
     rtg_graph *g = NULL;
     rtg_error err = {{0}};

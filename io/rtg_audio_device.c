@@ -12,6 +12,7 @@
 #include <samplerate.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -311,8 +312,10 @@ static struct timespec ts_of(int64_t ns)
 
 /* The virtual device: a block every frames/rate seconds, to absolute
  * deadlines so the rate does not drift. Missing a deadline by more than a
- * block is what an xrun is on real hardware: counted, then the clock is
- * re-based instead of bursting to catch up. */
+ * block is what an xrun is on real hardware: the periods the delay
+ * swallowed are lost, one xrun each, and the clock is re-based instead of
+ * bursting to catch up. So callbacks + xruns is what the elapsed time
+ * should have given. */
 static void *timer_main(void *arg)
 {
     rtg_audio_device *d = arg;
@@ -325,9 +328,10 @@ static void *timer_main(void *arg)
             ;
         int64_t late = rtg_rt_now_ns() - deadline;
         if (late > (int64_t)period) {
+            const int64_t lost = late / (int64_t)period;
             count(&d->late, 1);
             if (d->on_xrun)
-                d->on_xrun(d->user, 1);
+                d->on_xrun(d->user, lost > INT32_MAX ? INT32_MAX : (int)lost);
             t0 = rtg_rt_now_ns();
             k = 0;
         }

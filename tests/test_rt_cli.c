@@ -179,8 +179,10 @@ static void bad_commands_refused_audio_untouched(void **st)
     assert_int_equal((int)NUM(j, "rejected"), 6); /* two never reached the engine */
     assert_int_equal((int)(NUM(j, "params") + NUM(j, "swaps") + NUM(j, "reloads")), 0);
     assert_true(json_is_true(json_object_get(j, "virtual")));
+    /* the virtual device counts the periods a stall of the machine
+     * swallowed as xruns: together they keep time */
     double expected = NUM(j, "seconds") * SR / 128;
-    assert_true(fabs(NUM(j, "callbacks") - expected) <= 0.05 * expected + 2);
+    assert_true(fabs(NUM(j, "callbacks") + NUM(j, "xruns") - expected) <= 0.05 * expected + 2);
     json_decref(j);
     /* The audio went on untouched: what it played is what a render gives. */
     const char *rargs[] = {"render", graph, input, ref, NULL};
@@ -218,8 +220,10 @@ static void device_at_another_rate_is_resampled(void **st)
                        "boundary (libsamplerate), adding about"))
         fail_msg("no resampling notice:\n%s", r.err);
     json_t *j = stats(js);
+    /* the virtual device counts the periods a stall of the machine
+     * swallowed as xruns: together they keep time */
     double expected = NUM(j, "seconds") * SR / 128;
-    assert_true(fabs(NUM(j, "callbacks") - expected) <= 0.05 * expected + 2);
+    assert_true(fabs(NUM(j, "callbacks") + NUM(j, "xruns") - expected) <= 0.05 * expected + 2);
     assert_non_null(strstr(json_string_value(json_object_get(j, "device")), "44100 Hz"));
     json_decref(j);
     const char *rargs[] = {"render", graph, input, ref, NULL};

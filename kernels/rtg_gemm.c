@@ -31,37 +31,48 @@ RTG_INLINE void panel(const int vw, const int nv, int cols, float *restrict y, p
                    tap_step, taps, in, w, ldw, bias, frames);
 }
 
-RTG_INLINE void gemm_any(const int vw, float *restrict y, ptrdiff_t ldy, const float *restrict x,
-                         ptrdiff_t ldx, ptrdiff_t tap_step, int taps, const float *restrict w,
-                         const float *restrict bias, int out, int in, int frames)
-{
-    const ptrdiff_t ldw = rtg_gemm_ld(out);
-    const int pw = 4 * vw;
-    int o = 0;
-    for (; o + pw <= out; o += pw)
-        panel(vw, 4, pw, y + o, ldy, x, ldx, tap_step, taps, in, w + o, ldw, bias + o, frames);
-    const int rest = out - o;
-#define PANEL_CASE(nv)                                                                             \
-    case nv:                                                                                       \
-        panel(vw, nv, rest, y + o, ldy, x, ldx, tap_step, taps, in, w + o, ldw, bias + o, frames); \
-        break;
-    switch ((rest + vw - 1) / vw) {
-        PANEL_CASE(1)
-        PANEL_CASE(2)
-        PANEL_CASE(3)
-        PANEL_CASE(4)
-    default:
-        break;
+/* One function per panel width, not inlined into the any-size entry: its
+ * frame then holds one panel's tiles, not all four (under AddressSanitizer,
+ * which keeps the tiles' accumulators in memory, all four inlined made a
+ * frame of most of a megabyte, more than an audio thread's stack). */
+#define GEMM_PANEL(isa, attr, vw, nv)                                                              \
+    attr __attribute__((noinline)) static void panel_##isa##_##nv(                                 \
+        int cols, float *restrict y, ptrdiff_t ldy, const float *restrict x, ptrdiff_t ldx,        \
+        ptrdiff_t tap_step, int taps, int in, const float *restrict w, ptrdiff_t ldw,              \
+        const float *restrict bias, int frames)                                                    \
+    {                                                                                              \
+        panel(vw, nv, cols, y, ldy, x, ldx, tap_step, taps, in, w, ldw, bias, frames);             \
     }
-#undef PANEL_CASE
-}
 
+/* Panels of 4 vectors, then one of 1..4 vectors for the rest (its padding
+ * lanes are computed on zero weights and not stored). */
 #define GEMM_ANY(isa, attr, vw)                                                                    \
+    GEMM_PANEL(isa, attr, vw, 1)                                                                   \
+    GEMM_PANEL(isa, attr, vw, 2)                                                                   \
+    GEMM_PANEL(isa, attr, vw, 3)                                                                   \
+    GEMM_PANEL(isa, attr, vw, 4)                                                                   \
     attr void rtg_gemm_any_##isa(float *y, ptrdiff_t ldy, const float *x, ptrdiff_t ldx,           \
                                  ptrdiff_t tap_step, int taps, const float *w, const float *bias,  \
                                  int out, int in, int frames)                                      \
     {                                                                                              \
-        gemm_any(vw, y, ldy, x, ldx, tap_step, taps, w, bias, out, in, frames);                    \
+        const ptrdiff_t ldw = rtg_gemm_ld(out);                                                    \
+        const int pw = 4 * (vw);                                                                   \
+        int o = 0;                                                                                 \
+        for (; o + pw <= out; o += pw)                                                             \
+            panel_##isa##_4(pw, y + o, ldy, x, ldx, tap_step, taps, in, w + o, ldw, bias + o,      \
+                            frames);                                                               \
+        const int rest = out - o;                                                                  \
+        switch ((rest + (vw) - 1) / (vw)) {                                                        \
+        case 1: panel_##isa##_1(rest, y + o, ldy, x, ldx, tap_step, taps, in, w + o, ldw,          \
+                                bias + o, frames); break;                                          \
+        case 2: panel_##isa##_2(rest, y + o, ldy, x, ldx, tap_step, taps, in, w + o, ldw,          \
+                                bias + o, frames); break;                                          \
+        case 3: panel_##isa##_3(rest, y + o, ldy, x, ldx, tap_step, taps, in, w + o, ldw,          \
+                                bias + o, frames); break;                                          \
+        case 4: panel_##isa##_4(rest, y + o, ldy, x, ldx, tap_step, taps, in, w + o, ldw,          \
+                                bias + o, frames); break;                                          \
+        default: break;                                                                            \
+        }                                                                                          \
     }
 
 GEMM_ANY(portable, , RTG_VW_PORTABLE)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: a Release build with warnings as errors, then the
-# same tests again under AddressSanitizer + UndefinedBehaviorSanitizer, then
-# every loader fuzzed for a minute (tools/fuzz.sh), one per core.
+# same tests again under AddressSanitizer + UndefinedBehaviorSanitizer, the
+# runtime and live tests under ThreadSanitizer (tools/tsan.sh), then every
+# loader fuzzed for a minute (tools/fuzz.sh), one per core.
 # Needs the packages tools/setup.sh installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,9 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRTG_WERROR=ON \
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+# Data races between the control and audio threads (tools/tsan.sh).
+tools/tsan.sh
 
 # Then every loader fuzzed for 60 s (clang, libFuzzer; tools/fuzz.sh).
 FUZZ_PARALLEL="$jobs" tools/fuzz.sh 60

@@ -164,6 +164,22 @@ int rtg_bench_parse_ints(const char *s, int *out, int max, int lo, int hi);
  * $RTG_ISA, before any plan is built; returns 0, or -1 for another name. */
 int rtg_bench_set_isa(const char *name);
 
+/* The options of the benchmarks that time whole plans (rtg_bench_plan,
+ * rtg_bench_nam): the caller sets the defaults, rtg_bench_parse_opts
+ * overwrites what the command line gives. */
+typedef struct rtg_bench_opts {
+    int blocks[RTG_BENCH_MAX_LIST], n_blocks;
+    int reps;
+    double seconds;
+} rtg_bench_opts;
+
+/* Parses --blocks, --reps, --seconds, --isa and --help; messages name
+ * `program`, `help` prints its usage. Operands are left at argv[optind..].
+ * Returns -1 to go on, or the exit code to leave with (0 after --help, 2
+ * on a usage error). */
+int rtg_bench_parse_opts(rtg_bench_opts *o, int argc, char **argv, const char *program,
+                         void (*help)(FILE *f));
+
 /* Prints the CPU model, the kernel ISA in use, and whether this process is
  * pinned to one CPU (with the `taskset -c 1` reminder when it is not). */
 void rtg_bench_print_machine(FILE *f);

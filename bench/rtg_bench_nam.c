@@ -2,7 +2,6 @@
  * each .nam file loaded with rtg_model_load, compiled into a plan, timed
  * with rtg_plan_process over random input, at several block sizes. */
 #define _GNU_SOURCE /* CLOCK_THREAD_CPUTIME_ID */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,48 +123,12 @@ static void help(FILE *f)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"blocks", required_argument, NULL, 'b'}, {"reps", required_argument, NULL, 'r'},
-        {"seconds", required_argument, NULL, 's'}, {"isa", required_argument, NULL, 'i'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
-    };
-    int blocks[RTG_BENCH_MAX_LIST] = {64, 128}, n_blocks = 2, reps = 9;
-    double seconds = 0.3;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        char *end;
-        switch (c) {
-        case 'b':
-            n_blocks = rtg_bench_parse_ints(optarg, blocks, RTG_BENCH_MAX_LIST, 1, 8192);
-            if (n_blocks < 0) {
-                fprintf(stderr, "rtg_bench_nam: --blocks: bad list '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case 'r':
-            reps = (int)strtol(optarg, &end, 10);
-            if (*end || reps < 1 || reps > RTG_BENCH_MAX_REPS) {
-                fprintf(stderr, "rtg_bench_nam: --reps must be 1..%d\n", RTG_BENCH_MAX_REPS);
-                return 2;
-            }
-            break;
-        case 's':
-            seconds = strtod(optarg, &end);
-            if (*end || !(seconds > 0 && seconds <= 60)) {
-                fprintf(stderr, "rtg_bench_nam: --seconds must be in (0, 60]\n");
-                return 2;
-            }
-            break;
-        case 'i':
-            if (rtg_bench_set_isa(optarg)) {
-                fprintf(stderr, "rtg_bench_nam: --isa must be portable, avx2 or avx512\n");
-                return 2;
-            }
-            break;
-        case 'h': help(stdout); return 0;
-        default: help(stderr); return 2;
-        }
-    }
+    rtg_bench_opts o = {.blocks = {64, 128}, .n_blocks = 2, .reps = 9, .seconds = 0.3};
+    const int parsed = rtg_bench_parse_opts(&o, argc, argv, "rtg_bench_nam", help);
+    if (parsed >= 0)
+        return parsed;
+    const int *blocks = o.blocks, n_blocks = o.n_blocks, reps = o.reps;
+    const double seconds = o.seconds;
 
     /* The models: the command line's, else the conformance set's. */
     char paths[MAX_MODELS][4096];

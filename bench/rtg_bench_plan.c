@@ -1,7 +1,6 @@
 /* rtg_bench_plan.c — what the plan costs over calling the same layers by hand:
  * gain -> dense(1->8) -> tanh -> dense(8->1), as a plan compiled from a YAML
  * graph and as direct rtg_layer_run calls on preallocated buffers. */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,48 +169,12 @@ static void help(FILE *f)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"blocks", required_argument, NULL, 'b'}, {"reps", required_argument, NULL, 'r'},
-        {"seconds", required_argument, NULL, 's'}, {"isa", required_argument, NULL, 'i'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
-    };
-    int blocks[RTG_BENCH_MAX_LIST] = {1, 128}, n_blocks = 2, reps = 9;
-    double seconds = 0.2;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        char *end;
-        switch (c) {
-        case 'b':
-            n_blocks = rtg_bench_parse_ints(optarg, blocks, RTG_BENCH_MAX_LIST, 1, 8192);
-            if (n_blocks < 0) {
-                fprintf(stderr, "rtg_bench_plan: --blocks: bad list '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case 'r':
-            reps = (int)strtol(optarg, &end, 10);
-            if (*end || reps < 1 || reps > RTG_BENCH_MAX_REPS) {
-                fprintf(stderr, "rtg_bench_plan: --reps must be 1..%d\n", RTG_BENCH_MAX_REPS);
-                return 2;
-            }
-            break;
-        case 's':
-            seconds = strtod(optarg, &end);
-            if (*end || !(seconds > 0 && seconds <= 60)) {
-                fprintf(stderr, "rtg_bench_plan: --seconds must be in (0, 60]\n");
-                return 2;
-            }
-            break;
-        case 'i':
-            if (rtg_bench_set_isa(optarg)) {
-                fprintf(stderr, "rtg_bench_plan: --isa must be portable, avx2 or avx512\n");
-                return 2;
-            }
-            break;
-        case 'h': help(stdout); return 0;
-        default: help(stderr); return 2;
-        }
-    }
+    rtg_bench_opts o = {.blocks = {1, 128}, .n_blocks = 2, .reps = 9, .seconds = 0.2};
+    const int parsed = rtg_bench_parse_opts(&o, argc, argv, "rtg_bench_plan", help);
+    if (parsed >= 0)
+        return parsed;
+    const int *blocks = o.blocks, n_blocks = o.n_blocks, reps = o.reps;
+    const double seconds = o.seconds;
     if (optind != argc) {
         help(stderr);
         return 2;

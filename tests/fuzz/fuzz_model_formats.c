@@ -29,12 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&err, 0, sizeof err);
     rtg_model *m = NULL;
     int rc = rtg_model_load(path, &m, &err);
-    rtg_fuzz_note("model", rc, &err);
-    if (rc != RTG_OK) {
-        if (rc > 0 || m || !err.msg[0] || strchr(err.msg, '\n'))
-            abort();
+    if (!rtg_fuzz_loaded("model", rc, m, &err))
         return 0;
-    }
     if (m->in_ch < 1 || m->out_ch < 1 || (m->n_layers < 1 && !m->wavenet))
         abort();
     rtg_fuzz_run_model(m, 1 + (int)(size % 64), data, size);

@@ -28,12 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&err, 0, sizeof err);
     rtg_model *m = NULL;
     int rc = rtg_nam_load(path, &m, &err);
-    rtg_fuzz_note("nam", rc, &err);
-    if (rc != RTG_OK) {
-        if (rc > 0 || m || !err.msg[0] || strchr(err.msg, '\n'))
-            abort();
+    if (!rtg_fuzz_loaded("nam", rc, m, &err))
         return 0;
-    }
     if (m->in_ch != 1 || m->out_ch != 1 || (!m->wavenet && m->n_layers < 2) ||
         m->prewarm_samples < 1 || !(m->meta.sample_rate > 0))
         abort();

@@ -123,13 +123,18 @@ void rtg_fuzz_write(const char *path, const uint8_t *data, size_t n)
         die("cannot write", path);
 }
 
-void rtg_fuzz_note(const char *what, int rc, const rtg_error *err)
+int rtg_fuzz_loaded(const char *what, int rc, const void *made, const rtg_error *err)
 {
     static int verbose = -1;
     if (verbose < 0)
         verbose = getenv("RTG_FUZZ_VERBOSE") != NULL;
     if (verbose)
         fprintf(stderr, "%s: %s\n", what, rc == RTG_OK ? "ok" : err->msg);
+    if (rc == RTG_OK)
+        return 1;
+    if (rc > 0 || made || !err->msg[0] || strchr(err->msg, '\n'))
+        abort();
+    return 0;
 }
 
 /* A deterministic signal: a sine sweep with the input's bytes mixed in,

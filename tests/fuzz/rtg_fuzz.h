@@ -42,10 +42,13 @@ void rtg_fuzz_write(const char *path, const uint8_t *data, size_t n);
  * the way. Returns nothing: the sanitizers are the check. */
 void rtg_fuzz_run_plan(rtg_plan *p, const rtg_graph *g, const uint8_t *seed, size_t n);
 
-/* With RTG_FUZZ_VERBOSE set in the environment, prints `what` and the
- * outcome (the error message, or "ok") to stderr, for checking seeds:
- *   RTG_FUZZ_VERBOSE=1 build-fuzz/fuzz/fuzz_graph SEED... */
-void rtg_fuzz_note(const char *what, int rc, const rtg_error *err);
+/* The outcome of a load that returned `rc`, having made `made` (the model,
+ * graph or CSV data; NULL when it made nothing): true when it loaded. A
+ * refusal must be clean, or this aborts (a finding): a negative code,
+ * nothing made, a one-line message. With RTG_FUZZ_VERBOSE set in the
+ * environment it prints `what` and the outcome to stderr, for checking
+ * seeds:  RTG_FUZZ_VERBOSE=1 build-fuzz/fuzz/fuzz_graph SEED... */
+int rtg_fuzz_loaded(const char *what, int rc, const void *made, const rtg_error *err);
 
 /* Builds `m` into a flat plan as `rtgraph infer` does (blocks of
  * `max_block`), runs it (rtg_fuzz_run_plan) and frees it. A build error is

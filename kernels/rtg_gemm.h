@@ -132,12 +132,14 @@ RTG_INLINE int rtg_gemm_splits(int n16, int pieces)
  * n4 4-lane vectors (starting at column 0 of w, bias and y), of which the
  * first `cols` columns are stored; S partial sums per output. All counts
  * are compile-time constants in every instantiation, so the accumulators
- * live in registers. */
+ * live in registers. With `resume` the sums start from what y holds (a
+ * previous call over earlier taps stored them; S must be 1 and the strip
+ * whole vectors) instead of from the bias. */
 RTG_INLINE void rtg_gemm_tile(const int MR, const int S, const int n16, const int n8,
                               const int n4, const int cols, float *restrict y, ptrdiff_t ldy,
                               const float *restrict x, ptrdiff_t ldx, ptrdiff_t tap_step,
                               const int taps, const int in, const float *restrict w, ptrdiff_t ldw,
-                              const float *restrict bias)
+                              const float *restrict bias, const int resume)
 {
     rtg_v16 a16[RTG_GEMM_MAX_MR][4][RTG_GEMM_MAX_PIECES];
     rtg_v8 a8[RTG_GEMM_MAX_MR][4][RTG_GEMM_MAX_PIECES];
@@ -146,15 +148,16 @@ RTG_INLINE void rtg_gemm_tile(const int MR, const int S, const int n16, const in
 
 #pragma GCC unroll 16
     for (int r = 0; r < MR; r++) {
+        const float *init = resume ? y + r * ldy : bias;
 #pragma GCC unroll 4
         for (int v = 0; v < n16; v++)
-            RTG_VLOAD(a16[r][0][v], bias + 16 * v);
+            RTG_VLOAD(a16[r][0][v], init + 16 * v);
 #pragma GCC unroll 4
         for (int v = 0; v < n8; v++)
-            RTG_VLOAD(a8[r][0][v], bias + c8 + 8 * v);
+            RTG_VLOAD(a8[r][0][v], init + c8 + 8 * v);
 #pragma GCC unroll 4
         for (int v = 0; v < n4; v++)
-            RTG_VLOAD(a4[r][0][v], bias + c4 + 4 * v);
+            RTG_VLOAD(a4[r][0][v], init + c4 + 4 * v);
 #pragma GCC unroll 4
         for (int s = 1; s < S; s++) {
 #pragma GCC unroll 4
@@ -235,19 +238,24 @@ RTG_INLINE void rtg_gemm_tile(const int MR, const int S, const int n16, const in
     }
 }
 
+/* Bytes of weights a pass over all frames of a block keeps in use: about
+ * half of a 48 KiB L1 data cache, the rest left to the frames' inputs. */
+#define RTG_GEMM_L1_WEIGHT_BYTES (16 * 1024)
+
 /* All frames of one column strip: tiles of MR frames, then 8/4/2/1. */
-RTG_INLINE void rtg_gemm_strip(const int vw, const int n16, const int n8, const int n4,
-                               const int cols, float *restrict y, ptrdiff_t ldy,
-                               const float *restrict x, ptrdiff_t ldx, ptrdiff_t tap_step,
-                               const int taps, const int in, const float *restrict w,
-                               ptrdiff_t ldw, const float *restrict bias, const int frames)
+RTG_INLINE void rtg_gemm_strip_taps(const int vw, const int n16, const int n8, const int n4,
+                                    const int cols, float *restrict y, ptrdiff_t ldy,
+                                    const float *restrict x, ptrdiff_t ldx, ptrdiff_t tap_step,
+                                    const int taps, const int in, const float *restrict w,
+                                    ptrdiff_t ldw, const float *restrict bias, const int frames,
+                                    const int resume)
 {
     const int S = rtg_gemm_splits(n16, n16 + n8 + n4);
     const int MR = rtg_gemm_tile_frames(vw, (n16 + n8 + n4) * S);
     int t = 0;
 #define RTG_GEMM_TILE_AT(mr)                                                                       \
     rtg_gemm_tile((mr), S, n16, n8, n4, cols, y + t * ldy, ldy, x + t * ldx, ldx, tap_step, taps,  \
-                  in, w, ldw, bias)
+                  in, w, ldw, bias, resume)
     if (frames == 1) { /* one call per frame: straight to the 1-frame tile */
         RTG_GEMM_TILE_AT(1);
         return;
@@ -268,6 +276,36 @@ RTG_INLINE void rtg_gemm_strip(const int vw, const int n16, const int n8, const 
     if (MR > 1 && t < frames)
         RTG_GEMM_TILE_AT(1);
 #undef RTG_GEMM_TILE_AT
+}
+
+/* rtg_gemm_strip_taps over all taps. Every tile of a block reads all of a
+ * strip's weights; when they are more than the L1 cache holds (Conv1D 64
+ * with kernel 63: 1 MiB), each tile would stream them from L2 or further
+ * again. So the taps are taken in groups that fit, each group a pass over
+ * all frames that resumes the sums the last one stored in y. With one
+ * partial sum per output that adds the same terms in the same order, so
+ * the result is bit-identical to one pass (and to one frame per call). */
+RTG_INLINE void rtg_gemm_strip(const int vw, const int n16, const int n8, const int n4,
+                               const int cols, float *restrict y, ptrdiff_t ldy,
+                               const float *restrict x, ptrdiff_t ldx, ptrdiff_t tap_step,
+                               const int taps, const int in, const float *restrict w,
+                               ptrdiff_t ldw, const float *restrict bias, const int frames)
+{
+    const size_t tap_bytes = (size_t)in * (size_t)ldw * sizeof(float);
+    const int whole = cols == 16 * n16 + 8 * n8 + 4 * n4;
+    if (frames == 1 || rtg_gemm_splits(n16, n16 + n8 + n4) != 1 || !whole ||
+        (size_t)taps * tap_bytes <= RTG_GEMM_L1_WEIGHT_BYTES) {
+        rtg_gemm_strip_taps(vw, n16, n8, n4, cols, y, ldy, x, ldx, tap_step, taps, in, w, ldw,
+                            bias, frames, 0);
+        return;
+    }
+    const int group = tap_bytes >= RTG_GEMM_L1_WEIGHT_BYTES
+                          ? 1
+                          : (int)(RTG_GEMM_L1_WEIGHT_BYTES / tap_bytes);
+    for (int k = 0; k < taps; k += group)
+        rtg_gemm_strip_taps(vw, n16, n8, n4, cols, y, ldy, x + k * tap_step, ldx, tap_step,
+                            taps - k < group ? taps - k : group, in, w + (ptrdiff_t)k * in * ldw,
+                            ldw, bias, frames, k > 0);
 }
 
 /* The generic path, compiled once per ISA in rtg_gemm.c: panels of 4

@@ -337,6 +337,9 @@ static void conv1d_groups_dilation_stride(void **st)
     check_conv(16, 16, 4, 3, 1, 50, RTG_ACT_NONE, 300, 11); /* stride longer than a block */
     check_conv(8, 8, 3, 1, 1, 1, RTG_ACT_SOFTMAX, 60, 12);
     check_conv(64, 64, 63, 1, 1, 1, RTG_ACT_NONE, 100, 13); /* the benchmark shape */
+    /* Weights beyond the L1 budget, wider than one 64-column panel: the
+     * panel passes over groups of taps, resuming its sums in y. */
+    check_conv(100, 80, 4, 2, 1, 1, RTG_ACT_TANH, 100, 14);
 }
 
 static void conv1d_reset_restores_start(void **st)

@@ -292,16 +292,11 @@ RTG_INLINE void rtg_gemm_strip(const int vw, const int n16, const int n8, const 
                                ptrdiff_t ldw, const float *restrict bias, const int frames)
 {
     const size_t tap_bytes = (size_t)in * (size_t)ldw * sizeof(float);
-    const int whole = cols == 16 * n16 + 8 * n8 + 4 * n4;
-    if (frames == 1 || rtg_gemm_splits(n16, n16 + n8 + n4) != 1 || !whole ||
-        (size_t)taps * tap_bytes <= RTG_GEMM_L1_WEIGHT_BYTES) {
-        rtg_gemm_strip_taps(vw, n16, n8, n4, cols, y, ldy, x, ldx, tap_step, taps, in, w, ldw,
-                            bias, frames, 0);
-        return;
-    }
-    const int group = tap_bytes >= RTG_GEMM_L1_WEIGHT_BYTES
-                          ? 1
-                          : (int)(RTG_GEMM_L1_WEIGHT_BYTES / tap_bytes);
+    int group = taps; /* taps per pass; one call site, so one inlined copy */
+    if (frames > 1 && rtg_gemm_splits(n16, n16 + n8 + n4) == 1 &&
+        cols == 16 * n16 + 8 * n8 + 4 * n4 && (size_t)taps * tap_bytes > RTG_GEMM_L1_WEIGHT_BYTES)
+        group = tap_bytes >= RTG_GEMM_L1_WEIGHT_BYTES ? 1
+                                                      : (int)(RTG_GEMM_L1_WEIGHT_BYTES / tap_bytes);
     for (int k = 0; k < taps; k += group)
         rtg_gemm_strip_taps(vw, n16, n8, n4, cols, y, ldy, x + k * tap_step, ldx, tap_step,
                             taps - k < group ? taps - k : group, in, w + (ptrdiff_t)k * in * ldw,

@@ -238,8 +238,9 @@ RTG_INLINE void rtg_gemm_tile(const int MR, const int S, const int n16, const in
     }
 }
 
-/* Bytes of weights a pass over all frames of a block keeps in use: about
- * half of a 48 KiB L1 data cache, the rest left to the frames' inputs. */
+/* Bytes of weights a pass over all frames of a block keeps in use: a
+ * third of a 48 KiB L1 data cache, the rest left to the input rows the
+ * pass reads (Conv1D 64 at block 128: 32 KiB of them per tap). */
 #define RTG_GEMM_L1_WEIGHT_BYTES (16 * 1024)
 
 /* All frames of one column strip: tiles of MR frames, then 8/4/2/1. */

@@ -236,49 +236,61 @@ void rtg_bench_print_machine(FILE *f)
     }
 }
 
+int rtg_bench_opts_apply(rtg_bench_opts *o, int c, const char *arg, const char *program)
+{
+    char *end;
+    switch (c) {
+    case 'b':
+        o->n_blocks = rtg_bench_parse_ints(arg, o->blocks, RTG_BENCH_MAX_LIST, 1, 8192);
+        if (o->n_blocks < 0) {
+            fprintf(stderr, "%s: --blocks: want up to %d blocks in 1..8192, got '%s'\n", program,
+                    RTG_BENCH_MAX_LIST, arg);
+            return 2;
+        }
+        return 0;
+    case 'r':
+        o->reps = (int)strtol(arg, &end, 10);
+        if (*end || o->reps < 1 || o->reps > RTG_BENCH_MAX_REPS) {
+            fprintf(stderr, "%s: --reps must be 1..%d, got '%s'\n", program, RTG_BENCH_MAX_REPS,
+                    arg);
+            return 2;
+        }
+        return 0;
+    case 's':
+        o->seconds = strtod(arg, &end);
+        if (*end || !(o->seconds > 0 && o->seconds <= 60)) {
+            fprintf(stderr, "%s: --seconds must be in (0, 60], got '%s'\n", program, arg);
+            return 2;
+        }
+        return 0;
+    case 'i':
+        if (rtg_bench_set_isa(arg)) {
+            fprintf(stderr, "%s: --isa must be portable, avx2 or avx512, got '%s'\n", program,
+                    arg);
+            return 2;
+        }
+        return 0;
+    default:
+        return -1;
+    }
+}
+
 int rtg_bench_parse_opts(rtg_bench_opts *o, int argc, char **argv, const char *program,
                          void (*help)(FILE *f))
 {
     static const struct option opts[] = {
-        {"blocks", required_argument, NULL, 'b'}, {"reps", required_argument, NULL, 'r'},
-        {"seconds", required_argument, NULL, 's'}, {"isa", required_argument, NULL, 'i'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
-    };
+        RTG_BENCH_OPTS_LONG, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        char *end;
-        switch (c) {
-        case 'b':
-            o->n_blocks = rtg_bench_parse_ints(optarg, o->blocks, RTG_BENCH_MAX_LIST, 1, 8192);
-            if (o->n_blocks < 0) {
-                fprintf(stderr, "%s: --blocks: bad list '%s'\n", program, optarg);
-                return 2;
-            }
-            break;
-        case 'r':
-            o->reps = (int)strtol(optarg, &end, 10);
-            if (*end || o->reps < 1 || o->reps > RTG_BENCH_MAX_REPS) {
-                fprintf(stderr, "%s: --reps must be 1..%d\n", program, RTG_BENCH_MAX_REPS);
-                return 2;
-            }
-            break;
-        case 's':
-            o->seconds = strtod(optarg, &end);
-            if (*end || !(o->seconds > 0 && o->seconds <= 60)) {
-                fprintf(stderr, "%s: --seconds must be in (0, 60]\n", program);
-                return 2;
-            }
-            break;
-        case 'i':
-            if (rtg_bench_set_isa(optarg)) {
-                fprintf(stderr, "%s: --isa must be portable, avx2 or avx512\n", program);
-                return 2;
-            }
-            break;
-        case 'h': help(stdout); return 0;
-        default: help(stderr); return 2;
+        const int rc = rtg_bench_opts_apply(o, c, optarg, program);
+        if (rc >= 0) {
+            if (rc)
+                return rc;
+            continue;
         }
+        help(c == 'h' ? stdout : stderr);
+        return c == 'h' ? 0 : 2;
     }
     return -1;
 }

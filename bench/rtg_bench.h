@@ -136,15 +136,41 @@ int rtg_bench_write_model(const rtg_bench_spec *specs, int n, uint32_t seed, con
 rtg_plan *rtg_bench_layer_plan(rtg_bench_layer l, int n, int block, const char *dir,
                                rtg_error *err);
 
-/* The cells the layer benchmarks measure, from their shared options. */
 #define RTG_BENCH_MAX_LIST 16
+
+/* How every benchmark times: block sizes, repetitions per case and wall
+ * time per repetition. The caller sets the defaults, the parsers below
+ * overwrite what the command line gives. */
+typedef struct rtg_bench_opts {
+    int blocks[RTG_BENCH_MAX_LIST], n_blocks;
+    int reps;
+    double seconds;
+} rtg_bench_opts;
+
+/* The long options behind rtg_bench_opts, for a parser's option table. */
+#define RTG_BENCH_OPTS_LONG                                                                        \
+    {"blocks", required_argument, NULL, 'b'}, {"reps", required_argument, NULL, 'r'},              \
+        {"seconds", required_argument, NULL, 's'}, {"isa", required_argument, NULL, 'i'}
+
+/* Applies option `c` (one of RTG_BENCH_OPTS_LONG's: b, r, s, i) with its
+ * argument to `o` (--isa sets $RTG_ISA). Returns 0 when applied, 2 after
+ * printing a usage error that names `program`, -1 when `c` is not one of
+ * them. */
+int rtg_bench_opts_apply(rtg_bench_opts *o, int c, const char *arg, const char *program);
+
+/* Parses RTG_BENCH_OPTS_LONG and --help; messages name `program`, `help`
+ * prints its usage. Operands are left at argv[optind..]. Returns -1 to go
+ * on, or the exit code to leave with (0 after --help, 2 on a usage
+ * error). For rtg_bench_plan and rtg_bench_nam. */
+int rtg_bench_parse_opts(rtg_bench_opts *o, int argc, char **argv, const char *program,
+                         void (*help)(FILE *f));
+
+/* The cells the layer benchmarks measure, from their shared options. */
 typedef struct rtg_bench_grid {
     int layers[RTG_BENCH_LAYER_COUNT], n_layers;
     int sizes[RTG_BENCH_MAX_LIST], n_sizes;
-    int blocks[RTG_BENCH_MAX_LIST], n_blocks;
-    int reps;       /* repetitions per cell */
-    double seconds; /* wall time per repetition */
-    int no_guard;   /* --no-guard: the plans' non-finite guard off */
+    rtg_bench_opts run; /* blocks, repetitions per cell, seconds per repetition */
+    int no_guard;       /* --no-guard: the plans' non-finite guard off */
 } rtg_bench_grid;
 
 /* Parses --layers, --sizes, --blocks, --reps, --seconds, --isa and --help
@@ -163,22 +189,6 @@ int rtg_bench_parse_ints(const char *s, int *out, int max, int lo, int hi);
 /* Caps the kernels' ISA at `name` (portable, avx2, avx512) by setting
  * $RTG_ISA, before any plan is built; returns 0, or -1 for another name. */
 int rtg_bench_set_isa(const char *name);
-
-/* The options of the benchmarks that time whole plans (rtg_bench_plan,
- * rtg_bench_nam): the caller sets the defaults, rtg_bench_parse_opts
- * overwrites what the command line gives. */
-typedef struct rtg_bench_opts {
-    int blocks[RTG_BENCH_MAX_LIST], n_blocks;
-    int reps;
-    double seconds;
-} rtg_bench_opts;
-
-/* Parses --blocks, --reps, --seconds, --isa and --help; messages name
- * `program`, `help` prints its usage. Operands are left at argv[optind..].
- * Returns -1 to go on, or the exit code to leave with (0 after --help, 2
- * on a usage error). */
-int rtg_bench_parse_opts(rtg_bench_opts *o, int argc, char **argv, const char *program,
-                         void (*help)(FILE *f));
 
 /* Prints the CPU model, the kernel ISA in use, and whether this process is
  * pinned to one CPU (with the `taskset -c 1` reminder when it is not). */

@@ -220,9 +220,7 @@ int rtg_bench_grid_parse(rtg_bench_grid *g, int argc, char **argv, const char *a
 {
     static const struct option opts[] = {
         {"layers", required_argument, NULL, 'l'}, {"sizes", required_argument, NULL, 'n'},
-        {"blocks", required_argument, NULL, 'b'}, {"reps", required_argument, NULL, 'r'},
-        {"seconds", required_argument, NULL, 's'}, {"isa", required_argument, NULL, 'i'},
-        {"no-guard", no_argument, NULL, 'g'},      {"help", no_argument, NULL, 'h'},
+        RTG_BENCH_OPTS_LONG, {"no-guard", no_argument, NULL, 'g'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     static const int default_sizes[] = {4, 8, 16, 32, 64};
@@ -236,16 +234,11 @@ int rtg_bench_grid_parse(rtg_bench_grid *g, int argc, char **argv, const char *a
         g->layers[g->n_layers++] = l;
     for (int i = 0; i < 5; i++)
         g->sizes[g->n_sizes++] = default_sizes[i];
-    g->blocks[0] = 1;
-    g->blocks[1] = 128;
-    g->n_blocks = 2;
-    g->reps = 5;
-    g->seconds = 0.2;
+    g->run = (rtg_bench_opts){.blocks = {1, 128}, .n_blocks = 2, .reps = 5, .seconds = 0.2};
 
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        char *end;
         switch (c) {
         case 'l': {
             char list[256];
@@ -273,45 +266,20 @@ int rtg_bench_grid_parse(rtg_bench_grid *g, int argc, char **argv, const char *a
                 return 2;
             }
             break;
-        case 'b':
-            g->n_blocks = rtg_bench_parse_ints(optarg, g->blocks, RTG_BENCH_MAX_LIST, 1, 8192);
-            if (g->n_blocks < 0) {
-                fprintf(stderr, "%s: --blocks: want up to %d blocks in 1..8192, got '%s'\n",
-                        program, RTG_BENCH_MAX_LIST, optarg);
-                return 2;
-            }
-            break;
-        case 'r':
-            g->reps = (int)strtol(optarg, &end, 10);
-            if (*end || g->reps < 1 || g->reps > RTG_BENCH_MAX_REPS) {
-                fprintf(stderr, "%s: --reps must be 1..%d, got '%s'\n", program,
-                        RTG_BENCH_MAX_REPS, optarg);
-                return 2;
-            }
-            break;
-        case 's':
-            g->seconds = strtod(optarg, &end);
-            if (*end || !(g->seconds > 0 && g->seconds <= 60)) {
-                fprintf(stderr, "%s: --seconds must be in (0, 60], got '%s'\n", program, optarg);
-                return 2;
-            }
-            break;
-        case 'i':
-            if (rtg_bench_set_isa(optarg)) {
-                fprintf(stderr, "%s: --isa must be portable, avx2 or avx512, got '%s'\n", program,
-                        optarg);
-                return 2;
-            }
-            break;
         case 'g':
             g->no_guard = 1;
             break;
         case 'h':
             grid_help(stdout, program, about);
             return 0;
-        default:
-            grid_help(stderr, program, about);
-            return 2;
+        default: {
+            const int rc = rtg_bench_opts_apply(&g->run, c, optarg, program);
+            if (rc < 0) /* not an option of ours */
+                grid_help(stderr, program, about);
+            if (rc)
+                return 2;
+            break;
+        }
         }
     }
     if (optind != argc) {

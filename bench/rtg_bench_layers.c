@@ -91,7 +91,7 @@ static int measure(int layer, int n, int block, const rtg_bench_grid *g, const c
     if (g->no_guard)
         rtg_plan_set_guard(plan, 0);
     rtg_bench_case c = {.run = rtg_bench_run_plan, .ctx = &run};
-    rtg_bench_time(&c, 1, g->seconds, g->reps);
+    rtg_bench_time(&c, 1, g->run.seconds, g->run.reps);
     out->rtf = rtg_bench_rtf(block, RTG_BENCH_RATE, c.stats.median);
     out->rtf_min = rtg_bench_rtf(block, RTG_BENCH_RATE, c.stats.max);
     out->rtf_max = rtg_bench_rtf(block, RTG_BENCH_RATE, c.stats.min);
@@ -114,9 +114,9 @@ static int measure(int layer, int n, int block, const rtg_bench_grid *g, const c
 static void print_table(const rtg_bench_grid *g, int bi, cell *cells, int *pass,
                         int *fail)
 {
-    const int block = g->blocks[bi];
-    printf("\nblock %d: real-time factor at 48 kHz, median of %d x %.2g s\n", block, g->reps,
-           g->seconds);
+    const int block = g->run.blocks[bi];
+    printf("\nblock %d: real-time factor at 48 kHz, median of %d x %.2g s\n", block, g->run.reps,
+           g->run.seconds);
     printf("cell: rtgraph RTF, x RTNeural compile-time API, ok/FAIL against the target "
            "(blank: none)\n");
     printf("%-8s", "layer");
@@ -181,19 +181,19 @@ int main(int argc, char **argv)
            "API, and >= compile-time API for N >= 16\n\n");
     fflush(stdout);
 
-    const size_t n_cells = (size_t)g.n_blocks * (size_t)g.n_layers * (size_t)g.n_sizes;
+    const size_t n_cells = (size_t)g.run.n_blocks * (size_t)g.n_layers * (size_t)g.n_sizes;
     cell cells[RTG_BENCH_MAX_LIST * RTG_BENCH_LAYER_COUNT * RTG_BENCH_MAX_LIST];
     memset(cells, 0, sizeof cells[0] * n_cells);
     int errors = 0, pass = 0, fail = 0;
-    for (int bi = 0; bi < g.n_blocks; bi++)
+    for (int bi = 0; bi < g.run.n_blocks; bi++)
         for (int li = 0; li < g.n_layers; li++)
             for (int si = 0; si < g.n_sizes; si++) {
-                if (measure(g.layers[li], g.sizes[si], g.blocks[bi], &g, dir,
+                if (measure(g.layers[li], g.sizes[si], g.run.blocks[bi], &g, dir,
                             cell_at(cells, &g, bi, li, si)))
                     errors++;
             }
     rmdir(dir);
-    for (int bi = 0; bi < g.n_blocks; bi++)
+    for (int bi = 0; bi < g.run.n_blocks; bi++)
         print_table(&g, bi, cells, &pass, &fail);
     printf("\ntargets met: %d of %d cells%s\n", pass, pass + fail,
            errors ? "; some cells failed to build (see stderr)" : "");

@@ -120,12 +120,12 @@ int main(int argc, char **argv)
     std::printf("torch: libtorch %s, %d thread\n\n", TORCH_VERSION, at::get_num_threads());
     std::fflush(stdout);
 
-    std::vector<Cell> cells((size_t)g.n_blocks * g.n_layers * g.n_sizes);
+    std::vector<Cell> cells((size_t)g.run.n_blocks * g.n_layers * g.n_sizes);
     int errors = 0;
-    for (int bi = 0; bi < g.n_blocks; bi++)
+    for (int bi = 0; bi < g.run.n_blocks; bi++)
         for (int li = 0; li < g.n_layers; li++)
             for (int si = 0; si < g.n_sizes; si++) {
-                const int block = g.blocks[bi], layer = g.layers[li], n = g.sizes[si];
+                const int block = g.run.blocks[bi], layer = g.layers[li], n = g.sizes[si];
                 Cell &cell = cells[((size_t)bi * g.n_layers + li) * g.n_sizes + si];
                 rtg_bench_plan_run run;
                 rtg_plan *plan = rtg_bench_layer_plan((rtg_bench_layer)layer, n, block, dir, &err);
@@ -147,7 +147,7 @@ int main(int argc, char **argv)
                 cases[0].ctx = &run;
                 cases[1].run = run_torch;
                 cases[1].ctx = &trun;
-                rtg_bench_time(cases, 2, g.seconds, g.reps);
+                rtg_bench_time(cases, 2, g.run.seconds, g.run.reps);
                 cell.rtg = rtg_bench_rtf(block, RTG_BENCH_RATE, cases[0].stats.median);
                 cell.torch = rtg_bench_rtf(block, RTG_BENCH_RATE, cases[1].stats.median);
                 std::printf("RATIO %s %d %d %.6g %.6g %.4g\n",
@@ -159,9 +159,9 @@ int main(int argc, char **argv)
             }
     rmdir(dir);
 
-    for (int bi = 0; bi < g.n_blocks; bi++) {
+    for (int bi = 0; bi < g.run.n_blocks; bi++) {
         std::printf("\nblock %d: rtgraph RTF / torch RTF = ratio (median of %d x %.2g s)\n",
-                    g.blocks[bi], g.reps, g.seconds);
+                    g.run.blocks[bi], g.run.reps, g.run.seconds);
         std::printf("%-8s", "layer");
         for (int si = 0; si < g.n_sizes; si++)
             std::printf(" | %24d", g.sizes[si]);

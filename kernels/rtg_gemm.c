@@ -55,23 +55,16 @@ RTG_INLINE void panel(const int vw, const int nv, int cols, float *restrict y, p
                                  ptrdiff_t tap_step, int taps, const float *w, const float *bias,  \
                                  int out, int in, int frames)                                      \
     {                                                                                              \
+        static void (*const panels[5])(int, float *restrict, ptrdiff_t, const float *restrict,     \
+                                       ptrdiff_t, ptrdiff_t, int, int, const float *restrict,      \
+                                       ptrdiff_t, const float *restrict, int) = {                  \
+            NULL, panel_##isa##_1, panel_##isa##_2, panel_##isa##_3, panel_##isa##_4};             \
         const ptrdiff_t ldw = rtg_gemm_ld(out);                                                    \
-        const int pw = 4 * (vw);                                                                   \
-        int o = 0;                                                                                 \
-        for (; o + pw <= out; o += pw)                                                             \
-            panel_##isa##_4(pw, y + o, ldy, x, ldx, tap_step, taps, in, w + o, ldw, bias + o,      \
-                            frames);                                                               \
-        const int rest = out - o;                                                                  \
-        switch ((rest + (vw) - 1) / (vw)) {                                                        \
-        case 1: panel_##isa##_1(rest, y + o, ldy, x, ldx, tap_step, taps, in, w + o, ldw,          \
-                                bias + o, frames); break;                                          \
-        case 2: panel_##isa##_2(rest, y + o, ldy, x, ldx, tap_step, taps, in, w + o, ldw,          \
-                                bias + o, frames); break;                                          \
-        case 3: panel_##isa##_3(rest, y + o, ldy, x, ldx, tap_step, taps, in, w + o, ldw,          \
-                                bias + o, frames); break;                                          \
-        case 4: panel_##isa##_4(rest, y + o, ldy, x, ldx, tap_step, taps, in, w + o, ldw,          \
-                                bias + o, frames); break;                                          \
-        default: break;                                                                            \
+        for (int o = 0; o < out;) {                                                                \
+            const int cols = out - o < 4 * (vw) ? out - o : 4 * (vw);                              \
+            panels[(cols + (vw) - 1) / (vw)](cols, y + o, ldy, x, ldx, tap_step, taps, in, w + o,  \
+                                             ldw, bias + o, frames);                               \
+            o += cols;                                                                             \
         }                                                                                          \
     }
 

@@ -200,14 +200,21 @@ static const char *stall_share(const watchdog *w, char *buf, size_t size)
     return buf;
 }
 
-/* The xrun check: `xruns` in a window the watchdog watched. Each host
- * stall the real-time watchdog saw may explain one xrun. */
+/* How many of `xruns` in a window the watchdog watched no host stall
+ * explains: each stall the real-time watchdog saw may explain one. */
+static unsigned long long unexplained_xruns(const watchdog *w, unsigned long long xruns)
+{
+    const unsigned long long stalls = (unsigned long long)atomic_load(&w->stalls);
+    return !w->rt ? xruns : xruns > stalls ? xruns - stalls : 0;
+}
+
+/* The xrun check: no xrun in the window that a host stall does not
+ * explain. */
 static void check_window_xruns(const watchdog *w, unsigned long long xruns, const char *what)
 {
     const int stalls = atomic_load(&w->stalls);
     const double longest_ms = (double)atomic_load(&w->longest_ns) / 1e6;
-    const unsigned long long excused =
-        w->rt ? (xruns < (unsigned long long)stalls ? xruns : (unsigned long long)stalls) : 0;
+    const unsigned long long excused = xruns - unexplained_xruns(w, xruns);
     char host[200];
     snprintf(host, sizeof host, "host stalls of %.1f ms or more: %d, longest %.1f ms%s",
              (double)w->threshold_ns / 1e6, stalls, longest_ms,
@@ -616,8 +623,7 @@ static int soak(double seconds, const char *rtgraph, const char *graph, const ch
     printf("  xruns          %llu in the window, %.0f in all (the machine is shared: other load "
            "counts too)\n", xr1 - xr0, NUM(j, "xruns"));
     const unsigned long long stalls = (unsigned long long)atomic_load(&wd.stalls);
-    const unsigned long long unexplained =
-        !wd.rt ? xr1 - xr0 : xr1 - xr0 > stalls ? xr1 - xr0 - stalls : 0;
+    const unsigned long long unexplained = unexplained_xruns(&wd, xr1 - xr0);
     printf("  host stalls    %llu of %.2f ms or more (half a callback), longest %.1f ms: a "
            "real-time%s watchdog woken every 1 ms woke that late\n", stalls,
            (double)wd.threshold_ns / 1e6, (double)atomic_load(&wd.longest_ns) / 1e6,

@@ -313,9 +313,9 @@ static struct timespec ts_of(int64_t ns)
 /* The virtual device: a block every frames/rate seconds, to absolute
  * deadlines so the rate does not drift. Missing a deadline by more than a
  * block is what an xrun is on real hardware: the periods the delay
- * swallowed are lost, one xrun each, and the clock is re-based instead of
- * bursting to catch up. So callbacks + xruns is what the elapsed time
- * should have given. */
+ * swallowed are lost, one xrun each, and skipped on the same grid of
+ * deadlines instead of bursting to catch up. So callbacks + xruns is what
+ * the elapsed time gave, to within one period. */
 static void *timer_main(void *arg)
 {
     rtg_audio_device *d = arg;
@@ -332,8 +332,7 @@ static void *timer_main(void *arg)
             count(&d->late, 1);
             if (d->on_xrun)
                 d->on_xrun(d->user, lost > INT32_MAX ? INT32_MAX : (int)lost);
-            t0 = rtg_rt_now_ns();
-            k = 0;
+            k += lost; /* the next deadline is the first still ahead */
         }
         run_device_block(d, NULL, NULL, d->dev_frames);
     }

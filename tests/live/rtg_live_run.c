@@ -19,7 +19,8 @@
  *   --resampled: a 44.1 kHz graph around MODEL, capturing from the 48 kHz
  *   server for 6 s: rtgraph must resample at the I/O boundary, say so, and
  *   keep every guarantee above (libsamplerate on the audio thread too).
- *   RTG_LIVE_SLOW_BUILD=1 in the environment turns the xrun checks into notes
+ *   RTG_LIVE_SLOW_BUILD=1 in the environment turns the timing checks (xruns,
+ *   how much the recorder captured) into notes
  *   (tools/tsan.sh: a ThreadSanitizer build is too slow to keep time).
  *   Host stalls: on a virtual machine the host can stop every vCPU at once,
  *   for longer than a callback's budget. A real-time watchdog thread here
@@ -81,11 +82,12 @@ static void check(int ok, const char *fmt, ...)
     failures += !ok;
 }
 
-/* A check of timing (xruns): only a note under RTG_LIVE_SLOW_BUILD=1
- * (tools/tsan.sh: ThreadSanitizer makes the models ~20x slower, so xruns
- * there say nothing about rtgraph). */
-static void check_xruns(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check_xruns(int ok, const char *fmt, ...)
+/* A check of timing (xruns, how much of the output the recorder kept):
+ * only a note under RTG_LIVE_SLOW_BUILD=1 (tools/tsan.sh: ThreadSanitizer
+ * makes the models ~20x slower, callbacks overrun their period, and such
+ * figures say nothing about rtgraph). */
+static void check_timing(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void check_timing(int ok, const char *fmt, ...)
 {
     const char *slow = getenv("RTG_LIVE_SLOW_BUILD");
     va_list ap;
@@ -222,7 +224,7 @@ static void check_window_xruns(const watchdog *w, unsigned long long xruns, cons
     if (xruns && excused == xruns)
         printf("note: %llu xrun%s in %s, each explained by a host stall the real-time watchdog "
                "saw: not rtgraph's\n", xruns, xruns == 1 ? "" : "s", what);
-    check_xruns(xruns == excused, "no xrun in %s that a host stall does not explain (%llu xruns; %s)",
+    check_timing(xruns == excused, "no xrun in %s that a host stall does not explain (%llu xruns; %s)",
                 what, xruns, host);
 }
 
@@ -340,8 +342,9 @@ static void check_recording(const char *path)
         frames += n;
     }
     sf_close(f);
-    check(frames >= (long)(info.samplerate * (BATCHES * BATCH_MS / 1000.0) * 0.9),
-          "the JACK recorder captured %.1f s of rtgraph's output", (double)frames / info.samplerate);
+    check_timing(frames >= (long)(info.samplerate * (BATCHES * BATCH_MS / 1000.0) * 0.9),
+                 "the JACK recorder captured %.1f s of rtgraph's output",
+                 (double)frames / info.samplerate);
     check(bad == 0 && peak > 1e-4, "recorded output is finite (%ld bad samples) and not silent (peak %.4f)",
           bad, peak);
 }
